@@ -1,0 +1,28 @@
+"""Write README.md from notebooks/index.ipynb.
+
+`nbdev-readme` does this through Quarto, which cannot be installed on machines without internet access
+(its PyPI package downloads the binary at build time). This renders the same notebook to GitHub markdown
+without it: markdown cells as they are, code cells as fenced Python, text outputs as fenced text.
+Cells flagged `#| hide` are left out, as nbdev does.
+"""
+import json, sys
+from pathlib import Path
+
+def cell_source(cell): return ''.join(cell['source']).rstrip()
+
+def render_cell(cell):
+    src = cell_source(cell)
+    if cell['cell_type'] == 'markdown': return src
+    if src.startswith('#| hide') or not src: return ''
+    code = '\n'.join(l for l in src.splitlines() if not l.startswith('#|'))
+    outs = [''.join(o.get('text', '')) or ''.join(o.get('data', {}).get('text/plain', ''))
+            for o in cell.get('outputs', [])]
+    outs = [o.rstrip() for o in outs if o.strip()]
+    return '\n\n'.join([f'```python\n{code}\n```'] + [f'```\n{o}\n```' for o in outs])
+
+def make_readme(nb_path='notebooks/index.ipynb', out='README.md'):
+    cells = json.loads(Path(nb_path).read_text())['cells']
+    text = '\n\n'.join(r for r in map(render_cell, cells) if r)
+    Path(out).write_text(text + '\n')
+
+if __name__ == '__main__': make_readme(*sys.argv[1:])
