@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['BlockScaler', 'HeadConfig', 'FeatureHead', 'classification_metrics', 'per_class_table', 'confusion',
-           'confusion_order', 'plot_confusion', 'plot_learning_curve', 'machine_info', 'save_run']
+           'confusion_order', 'plot_confusion', 'plot_learning_curve', 'machine_info', 'outputs_folder', 'save_run']
 
-# %% ../notebooks/02c_heads.ipynb #284ba223
+# %% ../notebooks/02c_heads.ipynb #3cb40a79
 import json, os, platform, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt, seaborn as sns
 from fastprogress.fastprogress import progress_bar
 from .core import settings
 
-# %% ../notebooks/02c_heads.ipynb #d5ce6d00
+# %% ../notebooks/02c_heads.ipynb #4bbc9da8
 class BlockScaler:
     "Standardise each column on training rows and give every feature block the same total weight."
     def __init__(self, widths:list): self.widths = list(widths)
@@ -28,7 +28,7 @@ class BlockScaler:
     def __call__(self, X:np.ndarray)->np.ndarray:
         return ((X - self.mean) / self.std * self.weight).astype(np.float32)
 
-# %% ../notebooks/02c_heads.ipynb #ebb973e7
+# %% ../notebooks/02c_heads.ipynb #a9a9328b
 def _head_module(n_in:int, n_out:int, hidden:int, dropout:float)->nn.Module:
     if not hidden: return nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, n_out))
     return nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, n_out))
@@ -115,7 +115,7 @@ class FeatureHead:
         head.model.load_state_dict(d['state_dict'])
         return head
 
-# %% ../notebooks/02c_heads.ipynb #a7903971
+# %% ../notebooks/02c_heads.ipynb #c8afc4e3
 def classification_metrics(labels:list,      # true class names
                            probs:np.ndarray, # (n, n_classes) probabilities
                            vocab:list,       # class names in `probs`' column order
@@ -135,7 +135,7 @@ def per_class_table(labels:list, probs:np.ndarray, vocab:list)->pd.DataFrame:
     return (pd.DataFrame({'class': vocab, 'n': n, 'precision': p, 'recall': r, 'f1': f})
             .sort_values('recall').reset_index(drop=True))
 
-# %% ../notebooks/02c_heads.ipynb #3298a769
+# %% ../notebooks/02c_heads.ipynb #2de7c9fb
 def confusion(labels:list, probs:np.ndarray, vocab:list, normalize:bool=True)->pd.DataFrame:
     "Confusion matrix (rows: true class, columns: predicted), row-normalised by default."
     y = np.array([list(vocab).index(c) for c in labels])
@@ -181,7 +181,7 @@ def plot_learning_curve(history:list, title:str='', ax=None):
     ax.legend(loc='upper right')
     return ax
 
-# %% ../notebooks/02c_heads.ipynb #9fa02cf6
+# %% ../notebooks/02c_heads.ipynb #efde2db2
 def machine_info()->dict:
     "What ran this: processor, cores, memory, GPU, library versions."
     import fastai
@@ -196,7 +196,13 @@ def machine_info()->dict:
     info['gpu'] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return info
 
-def save_run(folder:Path,  # e.g. `nbs_outputs/artist`
+def outputs_folder(topic:str)->Path:
+    "`nbs_outputs/<topic>` of this checkout (found from the working folder upwards), else under the working folder."
+    for parent in [Path.cwd(), *Path.cwd().parents]:
+        if (parent/'pyproject.toml').exists() and (parent/'nbs_outputs').is_dir(): return parent/'nbs_outputs'/topic
+    return Path.cwd()/'nbs_outputs'/topic
+
+def save_run(folder:Path,  # e.g. `outputs_folder('artist')`
              metrics:dict, # the numbers
              **how,        # command, data, split, backbone, durations, ... : how the numbers were made
             )->Path:

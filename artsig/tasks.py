@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['FeatureRecipe', 'extractor', 'recipe_features', 'TaskResult', 'train_task', 'report_task', 'study_works',
-           'task_split', 'fastpath']
+           'task_split', 'saved_head_path', 'save_task_head', 'load_task_head', 'fastpath']
 
-# %% ../notebooks/02d_tasks.ipynb #ecffebcd
+# %% ../notebooks/02d_tasks.ipynb #236f0174
 import json, time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,7 @@ from .features import BackboneStats, MagentaStyle, compute_features, view_name
 from .heads import (FeatureHead, HeadConfig, classification_metrics, per_class_table, plot_confusion,
                           plot_learning_curve, save_run)
 
-# %% ../notebooks/02d_tasks.ipynb #b2562d65
+# %% ../notebooks/02d_tasks.ipynb #558e09a7
 @dataclass
 class FeatureRecipe:
     "Which cached features a head is trained on."
@@ -42,7 +42,7 @@ def recipe_features(paths:list, recipe:FeatureRecipe, progress:bool=True)->tuple
         views[view_name(view)] = np.concatenate(blocks, 1)
     return views, [b.shape[1] for b in blocks]
 
-# %% ../notebooks/02d_tasks.ipynb #e66cdce8
+# %% ../notebooks/02d_tasks.ipynb #746e5f81
 @dataclass
 class TaskResult:
     "A trained head with its validation predictions, scores and timings."
@@ -82,7 +82,7 @@ def train_task(works:pd.DataFrame,         # works with the task's labels and an
     return TaskResult(task, head, works, probs, metrics, {'features_s': round(features_s, 1), 'head_s': round(head_s, 1)},
                       recipe, config)
 
-# %% ../notebooks/02d_tasks.ipynb #80a09615
+# %% ../notebooks/02d_tasks.ipynb #afd1e9e1
 def report_task(result:TaskResult,
                 folder:Path=None,  # where to save metrics.json and plots; nothing saved when None
                 **how,             # command, data, split ... for the run record
@@ -107,7 +107,7 @@ def report_task(result:TaskResult,
                  n_valid=int(result.works.is_valid.sum()), classes=len(result.head.vocab), **how)
     return table
 
-# %% ../notebooks/02d_tasks.ipynb #2ce04710
+# %% ../notebooks/02d_tasks.ipynb #a08578f8
 def study_works(subset:str='all')->pd.DataFrame:
     "wikiart100 filtered like the study, without the century filter."
     return filter_works(wikiart100(subset), centuries=None, verbose=False)
@@ -116,7 +116,28 @@ def task_split(works:pd.DataFrame, task:str)->pd.DataFrame:
     "The works with a known `task` label, with the seeded, stratified, near-duplicate-aware 80/20 split."
     return split_random(task_frame(works, task), task)
 
-# %% ../notebooks/02d_tasks.ipynb #eaef6e78
+# %% ../notebooks/02d_tasks.ipynb #26c3e74c
+def saved_head_path(task:str)->Path:
+    "Where `fastpath` keeps the trained head for `task`."
+    return settings.cache/'models'/f'{task}_head.pth'
+
+def save_task_head(result:TaskResult)->Path:
+    "Save a task's head with the recipe that its features need."
+    path = saved_head_path(result.task); path.parent.mkdir(parents=True, exist_ok=True)
+    result.head.save(path)
+    path.with_suffix('.json').write_text(json.dumps({'task': result.task, 'extractors': result.recipe.extractors,
+        'views': [view_name(v) for v in result.recipe.views], 'metrics': result.metrics}))
+    return path
+
+def load_task_head(task:str)->tuple[FeatureHead, FeatureRecipe]:
+    "The head `fastpath` trained for `task`, and its recipe."
+    path = saved_head_path(task)
+    if not path.exists(): raise FileNotFoundError(f"No trained {task} head at {path}. Train one first: run "
+        f"`artsig-fastpath --tasks {task}` (or `save_task_head(train_task(...))`).")
+    meta = json.loads(path.with_suffix('.json').read_text())
+    return FeatureHead.load(path), FeatureRecipe(tuple(map(tuple, meta['extractors'])), tuple(meta['views']))
+
+# %% ../notebooks/02d_tasks.ipynb #2b06e943
 @call_parse
 def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
              subset:str='all',               # 'all' wikiart100 works, or the 300-work 'mini' set
@@ -134,6 +155,7 @@ def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
                     data=f'wikiart100 ({subset}), filter_works(centuries=None)',
                     split=f'split_random({task!r}, valid_pct=0.2, seed={settings.seed}), near-duplicates grouped')
         summary[task] = result.metrics
+        save_task_head(result)
         print(f"{task}: accuracy {result.metrics['accuracy']:.1%}, top-3 {result.metrics['top3_accuracy']:.1%}, "
               f"macro-F1 {result.metrics['macro_f1']:.3f} ({result.durations})")
     print(f'all done in {time.time()-start:.0f}s')
