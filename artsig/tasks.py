@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['FeatureRecipe', 'extractor', 'recipe_features', 'TaskResult', 'train_task', 'report_task', 'study_works',
-           'task_split', 'saved_head_path', 'save_task_head', 'load_task_head', 'fastpath']
+           'task_split', 'saved_head_path', 'save_task_head', 'load_task_head', 'run_task', 'fastpath']
 
-# %% ../notebooks/02d_tasks.ipynb #236f0174
+# %% ../notebooks/02d_tasks.ipynb #09622221
 import json, time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,7 @@ from .features import BackboneStats, MagentaStyle, compute_features, view_name
 from .heads import (FeatureHead, HeadConfig, classification_metrics, per_class_table, plot_confusion,
                           plot_learning_curve, save_run)
 
-# %% ../notebooks/02d_tasks.ipynb #558e09a7
+# %% ../notebooks/02d_tasks.ipynb #3e98bfe9
 @dataclass
 class FeatureRecipe:
     "Which cached features a head is trained on."
@@ -42,7 +42,7 @@ def recipe_features(paths:list, recipe:FeatureRecipe, progress:bool=True)->tuple
         views[view_name(view)] = np.concatenate(blocks, 1)
     return views, [b.shape[1] for b in blocks]
 
-# %% ../notebooks/02d_tasks.ipynb #746e5f81
+# %% ../notebooks/02d_tasks.ipynb #1a906736
 @dataclass
 class TaskResult:
     "A trained head with its validation predictions, scores and timings."
@@ -82,7 +82,7 @@ def train_task(works:pd.DataFrame,         # works with the task's labels and an
     return TaskResult(task, head, works, probs, metrics, {'features_s': round(features_s, 1), 'head_s': round(head_s, 1)},
                       recipe, config)
 
-# %% ../notebooks/02d_tasks.ipynb #afd1e9e1
+# %% ../notebooks/02d_tasks.ipynb #879913b2
 def report_task(result:TaskResult,
                 folder:Path=None,  # where to save metrics.json and plots; nothing saved when None
                 **how,             # command, data, split ... for the run record
@@ -107,7 +107,7 @@ def report_task(result:TaskResult,
                  n_valid=int(result.works.is_valid.sum()), classes=len(result.head.vocab), **how)
     return table
 
-# %% ../notebooks/02d_tasks.ipynb #a08578f8
+# %% ../notebooks/02d_tasks.ipynb #0a3a520a
 def study_works(subset:str='all')->pd.DataFrame:
     "wikiart100 filtered like the study, without the century filter."
     return filter_works(wikiart100(subset), centuries=None, verbose=False)
@@ -116,7 +116,7 @@ def task_split(works:pd.DataFrame, task:str)->pd.DataFrame:
     "The works with a known `task` label, with the seeded, stratified, near-duplicate-aware 80/20 split."
     return split_random(task_frame(works, task), task)
 
-# %% ../notebooks/02d_tasks.ipynb #26c3e74c
+# %% ../notebooks/02d_tasks.ipynb #c4a25b83
 def saved_head_path(task:str)->Path:
     "Where `fastpath` keeps the trained head for `task`."
     return settings.cache/'models'/f'{task}_head.pth'
@@ -137,25 +137,39 @@ def load_task_head(task:str)->tuple[FeatureHead, FeatureRecipe]:
     meta = json.loads(path.with_suffix('.json').read_text())
     return FeatureHead.load(path), FeatureRecipe(tuple(map(tuple, meta['extractors'])), tuple(meta['views']))
 
-# %% ../notebooks/02d_tasks.ipynb #2b06e943
+# %% ../notebooks/02d_tasks.ipynb #8dc9dfc1
+def run_task(task:str,                  # 'genre', 'style' or 'artist'
+             subset:str='all',          # 'all' of wikiart100 or the 300-work 'mini' set
+             recipe:FeatureRecipe=None,
+             config:HeadConfig=None,
+             out:Path=None,             # report folder, e.g. `outputs_folder(task)`; no report when None
+             command:str=None,          # how this run was started, for the run record
+             keep_head:bool=False,      # save the head for later notebooks (`load_task_head`)
+            )->TaskResult:
+    "Split, train, report and optionally keep the head for one task on wikiart100."
+    result = train_task(task_split(study_works(subset), task), task, recipe, config)
+    if out is not None:
+        report_task(result, out, command=command, data=f'wikiart100 ({subset}), filter_works(centuries=None)',
+                    split=f'split_random({task!r}, valid_pct=0.2, seed={settings.seed}), near-duplicates grouped')
+    if keep_head: save_task_head(result)
+    return result
+
+# %% ../notebooks/02d_tasks.ipynb #6e62ad46
 @call_parse
 def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
              subset:str='all',               # 'all' wikiart100 works, or the 300-work 'mini' set
-             out:str='nbs_outputs',          # folder for each task's report
+             out:str=None,                   # folder for the reports; the checkout's `nbs_outputs` by default
              views:str='center',             # views to train on, space-separated (center, flip, full)
             ):
     "Features, heads and reports for genre, style and artist on wikiart100, on the CPU."
     import sys, matplotlib; matplotlib.use('Agg')
-    start = time.time()
-    works, recipe = study_works(subset), FeatureRecipe(views=tuple(views.split()))
-    summary = {}
+    from artsig.heads import outputs_folder
+    start, recipe, summary = time.time(), FeatureRecipe(views=tuple(views.split())), {}
     for task in tasks.split():
-        result = train_task(task_split(works, task), task, recipe)
-        report_task(result, Path(out)/task, command=' '.join(['artsig-fastpath', *sys.argv[1:]]),
-                    data=f'wikiart100 ({subset}), filter_works(centuries=None)',
-                    split=f'split_random({task!r}, valid_pct=0.2, seed={settings.seed}), near-duplicates grouped')
+        folder = Path(out)/task if out else outputs_folder(task)
+        result = run_task(task, subset, recipe, out=folder, keep_head=True,
+                          command=' '.join(['artsig-fastpath', *sys.argv[1:]]))
         summary[task] = result.metrics
-        save_task_head(result)
         print(f"{task}: accuracy {result.metrics['accuracy']:.1%}, top-3 {result.metrics['top3_accuracy']:.1%}, "
               f"macro-F1 {result.metrics['macro_f1']:.3f} ({result.durations})")
     print(f'all done in {time.time()-start:.0f}s')
