@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['occlusion_map', 'plot_heatmap']
 
-# %% ../notebooks/02e_explain.ipynb #b68f2836
+# %% ../notebooks/02e_explain.ipynb #f2845f63
 import numpy as np, torch
 import matplotlib.pyplot as plt
 from PIL import Image, ImageDraw
@@ -13,7 +13,7 @@ from .features import image_view
 from .heads import FeatureHead
 from .tasks import FeatureRecipe, extractor
 
-# %% ../notebooks/02e_explain.ipynb #9aad55b6
+# %% ../notebooks/02e_explain.ipynb #ccdbb5b7
 def _grid_edges(length:int, step:float)->np.ndarray:
     "Pixel edges of cells `step` pixels wide covering `length` pixels."
     n = max(1, int(np.ceil(length / step - 1e-9)))
@@ -66,7 +66,7 @@ def occlusion_map(img:Image.Image,         # an RGB painting
         heat[i:i+k, j:j+k] += d; count[i:i+k, j:j+k] += 1
     return heat / np.maximum(count, 1)
 
-# %% ../notebooks/02e_explain.ipynb #c5ee6c27
+# %% ../notebooks/02e_explain.ipynb #7b0bffbd
 def plot_heatmap(img:Image.Image,   # the painting the map was computed on
                  heat:np.ndarray,   # (H', W') map from `occlusion_map`
                  ax=None,
