@@ -7,27 +7,25 @@ __all__ = ['CLASSIFIER_FORMAT', 'open_work', 'study_presize', 'study_tfms', 'che
            'top3_accuracy', 'task_metrics', 'task_learner', 'validation_metrics', 'fit_study_recipe', 'transfer_body',
            'export_classifier', 'Classifier', 'load_classifier']
 
-# %% ../notebooks/02_learner.ipynb #d463a78d
+# %% ../notebooks/02_learner.ipynb #6c430e60
 import os, time
-from functools import partial
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import pandas as pd, torch
 from torch import nn
-from PIL import Image
+from PIL import Image, ImageOps
 from fastai.vision.all import (DataBlock, DataLoaders, TransformBlock, CategoryBlock, ColReader, ColSplitter, PILImage,
     TensorImage, Resize, ToTensor, IntToFloatTensor, Normalize, Pipeline, aug_transforms, Learner, create_head,
     accuracy, top_k_accuracy, F1Score, set_seed)
 import artsig
 from .core import settings, default_device, load_backbone, backbones, Backbone
-from .data import TASKS, task_frame, load_image
+from .data import TASKS, task_frame, load_image, _to_rgb
 
-# %% ../notebooks/02_learner.ipynb #71059dcc
-def open_work(item,              # an image file, or a PIL image
-              min_side:int=None, # large JPEGs may be decoded at reduced scale, down to this short side
-             )->PILImage:        # RGB, EXIF-rotated
-    "Read a work as fastai's `PILImage` with artsig's `load_image`."
-    if isinstance(item, Image.Image): return PILImage(item if item.mode == 'RGB' else item.convert('RGB'))
-    return PILImage(load_image(item, min_side=min_side))
+# %% ../notebooks/02_learner.ipynb #85c21fda
+def open_work(item, # an image file, or a PIL image
+             )->PILImage: # RGB, EXIF-rotated, transparency on white
+    "Read a work as fastai's `PILImage` with artsig's `load_image`; a PIL image is converted the same way."
+    if isinstance(item, Image.Image): return PILImage(_to_rgb(ImageOps.exif_transpose(item)))
+    return PILImage(load_image(item))  # full-size decode, so a file and the same picture opened by the caller agree
 
 def study_presize(size:int)->int:
     "The side images are resized to before augmentation: `size`×256/224, the cache's ratio."
@@ -42,7 +40,7 @@ def study_tfms(size:int,       # side of the square training images
             [*aug_transforms(size=size, max_rotate=5, min_zoom=1., max_zoom=1.2, max_warp=0),
              Normalize.from_stats(mean, std)])
 
-# %% ../notebooks/02_learner.ipynb #464ea057
+# %% ../notebooks/02_learner.ipynb #ec9b9cdb
 def check_classes(df:pd.DataFrame,      # works with a known label for `task` and a boolean `valid_col`
                   task:str,             # 'genre', 'style' or 'artist'
                   valid_col:str='is_valid', # True for validation works
@@ -67,7 +65,7 @@ def check_classes(df:pd.DataFrame,      # works with a known label for `task` an
         f"a model cannot learn them. Split with `split_random(df, {task!r})` or leave them out.")
     return counts
 
-# %% ../notebooks/02_learner.ipynb #b076edc7
+# %% ../notebooks/02_learner.ipynb #4c191338
 def _stats(backbone:str|Backbone)->tuple[str, tuple, tuple]:
     body = load_backbone(backbone, pretrained=False) if isinstance(backbone, str) else backbone
     return body.name, tuple(body.mean), tuple(body.std)
@@ -91,7 +89,7 @@ def task_dataloaders(df:pd.DataFrame,   # works with `path`, the task's label an
     device = torch.device(device) if device is not None else default_device()
     if num_workers is None: num_workers = 0 if device.type == 'cpu' else min(8, os.cpu_count() or 1)
     item_tfms,batch_tfms = study_tfms(size, presize, mean, std)
-    block = DataBlock(blocks=(TransformBlock(type_tfms=partial(open_work, min_side=presize), batch_tfms=IntToFloatTensor),
+    block = DataBlock(blocks=(TransformBlock(type_tfms=open_work, batch_tfms=IntToFloatTensor),
                               CategoryBlock),
                       get_x=ColReader('path'), get_y=ColReader(task), splitter=ColSplitter('is_valid'),
                       item_tfms=item_tfms, batch_tfms=batch_tfms)
@@ -100,7 +98,7 @@ def task_dataloaders(df:pd.DataFrame,   # works with `path`, the task's label an
     dls.artsig = dict(task=task, backbone=name, size=size, presize=presize, mean=mean, std=std)
     return dls
 
-# %% ../notebooks/02_learner.ipynb #226f1e37
+# %% ../notebooks/02_learner.ipynb #a8da0f70
 def task_splitter(model:nn.Module, # `nn.Sequential(body, head)`
                  )->list:          # parameter lists: early body, late body, head
     "Parameter groups for discriminative learning rates."
@@ -118,7 +116,7 @@ def task_metrics()->list:
     "Accuracy, top-3 accuracy and macro F1 (every class counts the same, however many works it has)."
     return [accuracy, top3_accuracy, F1Score(average='macro')]
 
-# %% ../notebooks/02_learner.ipynb #d371c05f
+# %% ../notebooks/02_learner.ipynb #11fb6391
 def _precision(device:torch.device, mixed_precision)->str:
     if device.type != 'cuda' or mixed_precision is False: return 'fp32'
     if mixed_precision in (None, True): return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
@@ -153,7 +151,7 @@ def task_learner(dls:DataLoaders,      # from `task_dataloaders`
                     'head': dict(n_features=body.n_features, n_classes=dls.c, lin_ftrs=lin_ftrs, ps=ps)}
     return learn
 
-# %% ../notebooks/02_learner.ipynb #fc4df647
+# %% ../notebooks/02_learner.ipynb #4340b1ab
 def validation_metrics(learn:Learner)->dict:
     "Validation loss, accuracy, top-3 accuracy and macro F1 of `learn`, by name."
     values = learn.validate()
@@ -190,7 +188,7 @@ def fit_study_recipe(learn:Learner,     # from `task_learner`
     metrics = {k: history[-1][k] for k in names} if history else validation_metrics(learn)
     return dict(lr=float(lr), lr_found=('lr_find' in seconds), seconds=seconds, history=history, metrics=metrics)
 
-# %% ../notebooks/02_learner.ipynb #dcee54f8
+# %% ../notebooks/02_learner.ipynb #2672b667
 def transfer_body(source:Learner, # a trained learner, e.g. for style
                   target:Learner, # a learner for another task with the same backbone, e.g. for artist
                  )->Learner:      # `target`, its body now a copy of `source`'s
@@ -202,7 +200,7 @@ def transfer_body(source:Learner, # a trained learner, e.g. for style
     target.artsig['body_from'] = source.artsig['task']
     return target
 
-# %% ../notebooks/02_learner.ipynb #e9a1f795
+# %% ../notebooks/02_learner.ipynb #74189f97
 CLASSIFIER_FORMAT = 'artsig-classifier/1'
 
 def export_classifier(learn:Learner, # from `task_learner`, usually trained
@@ -214,12 +212,12 @@ def export_classifier(learn:Learner, # from `task_learner`, usually trained
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {**meta, 'mean': list(meta['mean']), 'std': list(meta['std']), 'artsig_version': artsig.__version__,
-            'torch_version': torch.__version__}
+            'torch_version': str(torch.__version__)}
     state = {k: v.detach().cpu() for k,v in learn.model.state_dict().items()}
     torch.save(dict(format=CLASSIFIER_FORMAT, meta=meta, state_dict=state), path)
     return path
 
-# %% ../notebooks/02_learner.ipynb #aa3a11c0
+# %% ../notebooks/02_learner.ipynb #8eefaba2
 class Classifier:
     "A trained classifier: class probabilities for images (files or PIL), preprocessed as in validation."
     def __init__(self, model:nn.Module, meta:dict, device='cpu'):
@@ -227,7 +225,7 @@ class Classifier:
         self.model = model.to(self.device).eval()
         self.task,self.vocab = meta['task'], list(meta['vocab'])
         item_tfms,batch_tfms = study_tfms(meta['size'], meta['presize'], tuple(meta['mean']), tuple(meta['std']))
-        self._item = Pipeline([partial(open_work, min_side=meta['presize']), *item_tfms, ToTensor()], split_idx=1)
+        self._item = Pipeline([open_work, *item_tfms, ToTensor()], split_idx=1)
         self._batch = Pipeline([IntToFloatTensor(), *batch_tfms], split_idx=1)
 
     def __repr__(self): return f"Classifier({self.task}: {len(self.vocab)} classes, {self.meta['backbone']} at {self.meta['size']} px)"
