@@ -6,7 +6,7 @@
 __all__ = ['FeatureRecipe', 'extractor', 'recipe_features', 'TaskResult', 'train_task', 'report_task', 'study_works',
            'task_split', 'saved_head_path', 'save_task_head', 'load_task_head', 'run_task', 'fastpath']
 
-# %% ../notebooks/02d_tasks.ipynb #09622221
+# %% ../notebooks/02d_tasks.ipynb #05462160
 import json, time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +19,12 @@ from .features import BackboneStats, MagentaStyle, compute_features, view_name
 from .heads import (FeatureHead, HeadConfig, classification_metrics, per_class_table, plot_confusion,
                           plot_learning_curve, save_run)
 
-# %% ../notebooks/02d_tasks.ipynb #3e98bfe9
+# %% ../notebooks/02d_tasks.ipynb #769d5fd8
 @dataclass
 class FeatureRecipe:
     "Which cached features a head is trained on."
     extractors:tuple=(('dinov2_vits14', 224), ('efficientnet_lite2', 224), ('magenta_style', 256))  # (name, input size)
-    views:tuple=('center',)  # views trained on and averaged at prediction
+    views:tuple=('center', 'flip')  # views trained on and averaged at prediction
     def describe(self)->str: return ' + '.join(f'{n}@{s}' for n, s in self.extractors) + f" ({', '.join(map(view_name, self.views))})"
 
 _extractors = {}
@@ -42,7 +42,7 @@ def recipe_features(paths:list, recipe:FeatureRecipe, progress:bool=True)->tuple
         views[view_name(view)] = np.concatenate(blocks, 1)
     return views, [b.shape[1] for b in blocks]
 
-# %% ../notebooks/02d_tasks.ipynb #1a906736
+# %% ../notebooks/02d_tasks.ipynb #2718d97b
 @dataclass
 class TaskResult:
     "A trained head with its validation predictions, scores and timings."
@@ -82,7 +82,7 @@ def train_task(works:pd.DataFrame,         # works with the task's labels and an
     return TaskResult(task, head, works, probs, metrics, {'features_s': round(features_s, 1), 'head_s': round(head_s, 1)},
                       recipe, config)
 
-# %% ../notebooks/02d_tasks.ipynb #879913b2
+# %% ../notebooks/02d_tasks.ipynb #5b3a98c4
 def report_task(result:TaskResult,
                 folder:Path=None,  # where to save metrics.json and plots; nothing saved when None
                 **how,             # command, data, split ... for the run record
@@ -107,7 +107,7 @@ def report_task(result:TaskResult,
                  n_valid=int(result.works.is_valid.sum()), classes=len(result.head.vocab), **how)
     return table
 
-# %% ../notebooks/02d_tasks.ipynb #0a3a520a
+# %% ../notebooks/02d_tasks.ipynb #2e8cbffc
 def study_works(subset:str='all')->pd.DataFrame:
     "wikiart100 filtered like the study, without the century filter."
     return filter_works(wikiart100(subset), centuries=None, verbose=False)
@@ -116,7 +116,7 @@ def task_split(works:pd.DataFrame, task:str)->pd.DataFrame:
     "The works with a known `task` label, with the seeded, stratified, near-duplicate-aware 80/20 split."
     return split_random(task_frame(works, task), task)
 
-# %% ../notebooks/02d_tasks.ipynb #c4a25b83
+# %% ../notebooks/02d_tasks.ipynb #f9a0c31f
 def saved_head_path(task:str)->Path:
     "Where `fastpath` keeps the trained head for `task`."
     return settings.cache/'models'/f'{task}_head.pth'
@@ -137,7 +137,7 @@ def load_task_head(task:str)->tuple[FeatureHead, FeatureRecipe]:
     meta = json.loads(path.with_suffix('.json').read_text())
     return FeatureHead.load(path), FeatureRecipe(tuple(map(tuple, meta['extractors'])), tuple(meta['views']))
 
-# %% ../notebooks/02d_tasks.ipynb #8dc9dfc1
+# %% ../notebooks/02d_tasks.ipynb #c067d4bc
 def run_task(task:str,                  # 'genre', 'style' or 'artist'
              subset:str='all',          # 'all' of wikiart100 or the 300-work 'mini' set
              recipe:FeatureRecipe=None,
@@ -154,12 +154,12 @@ def run_task(task:str,                  # 'genre', 'style' or 'artist'
     if keep_head: save_task_head(result)
     return result
 
-# %% ../notebooks/02d_tasks.ipynb #6e62ad46
+# %% ../notebooks/02d_tasks.ipynb #efb41657
 @call_parse
 def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
              subset:str='all',               # 'all' wikiart100 works, or the 300-work 'mini' set
              out:str=None,                   # folder for the reports; the checkout's `nbs_outputs` by default
-             views:str='center',             # views to train on, space-separated (center, flip, full)
+             views:str='center flip',        # views to train on and average, space-separated (center, flip, full)
             ):
     "Features, heads and reports for genre, style and artist on wikiart100, on the CPU."
     import sys, matplotlib; matplotlib.use('Agg')
