@@ -242,6 +242,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'artsig.tasks.load_task_head': ('tasks.html#load_task_head', 'artsig/tasks.py'),
                               'artsig.tasks.recipe_features': ('tasks.html#recipe_features', 'artsig/tasks.py'),
                               'artsig.tasks.report_task': ('tasks.html#report_task', 'artsig/tasks.py'),
+                              'artsig.tasks.results_table': ('tasks.html#results_table', 'artsig/tasks.py'),
                               'artsig.tasks.run_task': ('tasks.html#run_task', 'artsig/tasks.py'),
                               'artsig.tasks.save_task_head': ('tasks.html#save_task_head', 'artsig/tasks.py'),
                               'artsig.tasks.saved_head_path': ('tasks.html#saved_head_path', 'artsig/tasks.py'),

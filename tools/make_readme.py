@@ -2,7 +2,7 @@
 
 `nbdev-readme` does this through Quarto, which cannot be installed on machines without internet access
 (its PyPI package downloads the binary at build time). This renders the same notebook to GitHub markdown
-without it: markdown cells as they are, code cells as fenced Python, text outputs as fenced text.
+without it: markdown cells as they are, code cells as fenced Python, tables as HTML, text outputs as fenced text.
 Cells flagged `#| hide` are left out, as nbdev does.
 """
 import json, sys
@@ -15,10 +15,15 @@ def render_cell(cell):
     if cell['cell_type'] == 'markdown': return src
     if src.startswith('#| hide') or not src: return ''
     code = '\n'.join(l for l in src.splitlines() if not l.startswith('#|'))
-    outs = [''.join(o.get('text', '')) or ''.join(o.get('data', {}).get('text/plain', ''))
-            for o in cell.get('outputs', [])]
-    outs = [o.rstrip() for o in outs if o.strip()]
-    return '\n\n'.join([f'```python\n{code}\n```'] + [f'```\n{o}\n```' for o in outs])
+    return '\n\n'.join([f'```python\n{code}\n```'] + [o for o in map(render_output, cell.get('outputs', [])) if o])
+
+def render_output(out):
+    "Markdown or HTML (tables) as they are, GitHub renders both; anything else as fenced text."
+    data = out.get('data', {})
+    for kind in ('text/markdown', 'text/html'):
+        if kind in data: return ''.join(data[kind]).strip()
+    text = (''.join(out.get('text', '')) or ''.join(data.get('text/plain', ''))).rstrip()
+    return f'```\n{text}\n```' if text.strip() else ''
 
 def make_readme(nb_path='notebooks/index.ipynb', out='README.md'):
     cells = json.loads(Path(nb_path).read_text())['cells']
