@@ -1,0 +1,36 @@
+"""Which cached features and which head: the ablation behind artsig's defaults.
+
+Trains heads on wikiart100's seeded split (`artsig.tasks.task_split`) from feature caches that `artsig-fastpath`
+fills, for several feature recipes and head settings, and writes `nbs_outputs/bench/recipe_ablation.json`.
+Run after `artsig-fastpath --views "center flip"` so every block is cached: `python bench/recipe_ablation.py`.
+"""
+import time
+from fastcore.script import call_parse
+from artsig.heads import HeadConfig, outputs_folder, save_run
+from artsig.tasks import FeatureRecipe, run_task
+
+DINO, LITE2, MAGENTA = ('dinov2_vits14', 224), ('efficientnet_lite2', 224), ('magenta_style', 256)
+OLD_HEAD = HeadConfig(hidden=0, epochs=30, lr=2e-3, weight_decay=1e-2, dropout=0.3)  # the first guess
+RUNS = [  # (name, recipe, head)
+    ('dinov2 stats, center, head lr 2e-3', FeatureRecipe((DINO,), ('center',)), OLD_HEAD),
+    ('lite2 stats, center, head lr 2e-3', FeatureRecipe((LITE2,), ('center',)), OLD_HEAD),
+    ('dinov2 + lite2, center, head lr 2e-3', FeatureRecipe((DINO, LITE2), ('center',)), OLD_HEAD),
+    ('dinov2 + lite2 + magenta, center, head lr 2e-3', FeatureRecipe((DINO, LITE2, MAGENTA), ('center',)), OLD_HEAD),
+    ('dinov2 + lite2 + magenta, center, default head', FeatureRecipe((DINO, LITE2, MAGENTA), ('center',)), HeadConfig()),
+    ('dinov2 + lite2 + magenta, center + flip (default)', FeatureRecipe(), HeadConfig()),
+    ('dinov2 + lite2 + magenta, center + flip, MLP 256', FeatureRecipe(), HeadConfig(hidden=256, lr=3e-3, dropout=0.5)),
+]
+
+@call_parse
+def main(tasks:str='artist style genre', # tasks to score
+         subset:str='all'):              # 'all' or 'mini'
+    "Score every recipe/head pair on each task and save the table."
+    rows = []
+    for name, recipe, head in RUNS:
+        row, start = {'run': name, 'recipe': recipe.describe(), 'head': vars(head)}, time.time()
+        for task in tasks.split():
+            row[task] = run_task(task, subset, recipe, head).metrics['accuracy']
+        row['seconds'] = round(time.time() - start)
+        print(row, flush=True); rows.append(row)
+    save_run(outputs_folder('bench'), {'runs': rows}, command=f'python bench/recipe_ablation.py --tasks "{tasks}" --subset {subset}',
+             data=f'wikiart100 ({subset}), filter_works(centuries=None)', split='task_split: seeded stratified 80/20, near-duplicates grouped')
