@@ -5,15 +5,14 @@
 # %% auto #0
 __all__ = ['occlusion_map', 'plot_heatmap']
 
-# %% ../notebooks/02e_explain.ipynb #f2845f63
-import numpy as np, torch
+# %% ../notebooks/02e_explain.ipynb #212d4cc9
+import numpy as np
 import matplotlib.pyplot as plt
 from PIL import Image, ImageDraw
-from .features import image_view
 from .heads import FeatureHead
-from .tasks import FeatureRecipe, extractor
+from .tasks import FeatureRecipe, image_features
 
-# %% ../notebooks/02e_explain.ipynb #ccdbb5b7
+# %% ../notebooks/02e_explain.ipynb #5e80a182
 def _grid_edges(length:int, step:float)->np.ndarray:
     "Pixel edges of cells `step` pixels wide covering `length` pixels."
     n = max(1, int(np.ceil(length / step - 1e-9)))
@@ -21,15 +20,7 @@ def _grid_edges(length:int, step:float)->np.ndarray:
 
 def _recipe_rows(images:list, head:FeatureHead, recipe:FeatureRecipe, bs:int)->np.ndarray:
     "Head probabilities for PIL images, through every view and extractor of the recipe (no cache)."
-    views = []
-    for view in recipe.views:
-        blocks = []
-        for name, size in recipe.extractors:
-            ex = extractor(name)
-            x = [image_view(im, view, size) for im in images]
-            blocks.append(np.concatenate([ex(torch.stack(x[i:i+bs])) for i in range(0, len(x), bs)]))
-        views.append(np.concatenate(blocks, 1).astype(np.float32))
-    return head.predict_proba(views)
+    return head.predict_proba(list(image_features(images, recipe, bs).values()))
 
 def occlusion_map(img:Image.Image,         # an RGB painting
                   head:FeatureHead,        # a head trained on `recipe`'s features
@@ -66,7 +57,7 @@ def occlusion_map(img:Image.Image,         # an RGB painting
         heat[i:i+k, j:j+k] += d; count[i:i+k, j:j+k] += 1
     return heat / np.maximum(count, 1)
 
-# %% ../notebooks/02e_explain.ipynb #7b0bffbd
+# %% ../notebooks/02e_explain.ipynb #01a94b56
 def plot_heatmap(img:Image.Image,   # the painting the map was computed on
                  heat:np.ndarray,   # (H', W') map from `occlusion_map`
                  ax=None,

@@ -7,7 +7,8 @@ from PIL import Image
 import ipywidgets as widgets
 from artsig.core import settings
 from artsig.data import UnreadableImage
-from artsig.your_art import ArtClassifier, YourArt, read_upload, outside_images, load_head, main
+from artsig.tasks import load_task_head
+from artsig.your_art import ArtClassifier, YourArt, read_upload, outside_images, main
 
 DATA = Path(settings.data)
 
@@ -151,5 +152,5 @@ def test_cli_without_trained_heads_says_how_to_train(tmp_path, capsys):
     assert 'artsig train --task' in capsys.readouterr().err
 
 def test_saved_heads_round_trip(models, art, painting):
-    head, recipe = load_head('artist', models)
+    head, recipe = load_task_head('artist', models)
     assert recipe.extractors == (('efficientnet_lite0', 224),) and head.vocab == art.heads['artist'][0].vocab
