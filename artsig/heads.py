@@ -6,18 +6,17 @@
 __all__ = ['BlockScaler', 'HeadConfig', 'FeatureHead', 'classification_metrics', 'per_class_table', 'confusion',
            'confusion_order', 'plot_confusion', 'plot_learning_curve', 'machine_info', 'outputs_folder', 'save_run']
 
-# %% ../notebooks/02c_heads.ipynb #f2e731fe
+# %% ../notebooks/02c_heads.ipynb #a919b8a4
 import json, os, platform, sys, time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
 import torch.nn.functional as F
 import matplotlib.pyplot as plt, seaborn as sns
-from fastprogress.fastprogress import progress_bar
 from .core import settings
 
-# %% ../notebooks/02c_heads.ipynb #e004ebb4
+# %% ../notebooks/02c_heads.ipynb #14410fab
 class BlockScaler:
     "Standardise each column on training rows and give every feature block the same total weight."
     def __init__(self, widths:list): self.widths = list(widths)
@@ -28,7 +27,7 @@ class BlockScaler:
     def __call__(self, X:np.ndarray)->np.ndarray:
         return ((X - self.mean) / self.std * self.weight).astype(np.float32)
 
-# %% ../notebooks/02c_heads.ipynb #632b75a3
+# %% ../notebooks/02c_heads.ipynb #14ba4efe
 def _head_module(n_in:int, n_out:int, hidden:int, dropout:float)->nn.Module:
     if not hidden: return nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, n_out))
     return nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, n_out))
@@ -115,7 +114,7 @@ class FeatureHead:
         head.model.load_state_dict(d['state_dict'])
         return head
 
-# %% ../notebooks/02c_heads.ipynb #55b2637c
+# %% ../notebooks/02c_heads.ipynb #c5c6dd68
 def classification_metrics(labels:list,      # true class names
                            probs:np.ndarray, # (n, n_classes) probabilities
                            vocab:list,       # class names in `probs`' column order
@@ -135,7 +134,7 @@ def per_class_table(labels:list, probs:np.ndarray, vocab:list)->pd.DataFrame:
     return (pd.DataFrame({'class': vocab, 'n': n, 'precision': p, 'recall': r, 'f1': f})
             .sort_values('recall').reset_index(drop=True))
 
-# %% ../notebooks/02c_heads.ipynb #7d01afed
+# %% ../notebooks/02c_heads.ipynb #eeee0544
 def confusion(labels:list, probs:np.ndarray, vocab:list, normalize:bool=True)->pd.DataFrame:
     "Confusion matrix (rows: true class, columns: predicted), row-normalised by default."
     y = np.array([list(vocab).index(c) for c in labels])
@@ -181,7 +180,7 @@ def plot_learning_curve(history:list, title:str='', ax=None):
     ax.legend(loc='upper right')
     return ax
 
-# %% ../notebooks/02c_heads.ipynb #9ea8be87
+# %% ../notebooks/02c_heads.ipynb #456e6e09
 def machine_info()->dict:
     "What ran this: processor, cores, memory, GPU, library versions."
     import fastai

@@ -5,16 +5,15 @@
 # %% auto #0
 __all__ = ['holdout_artists', 'sample_pairs', 'ArtistEmbedding', 'pair_scores', 'raw_embedding', 'same_artist_auc', 'calibrate']
 
-# %% ../notebooks/07d_same_artist.ipynb #4afa1177
+# %% ../notebooks/07d_same_artist.ipynb #553aa030
 import numpy as np, pandas as pd, torch
 from torch import nn
 import torch.nn.functional as F
-import matplotlib.pyplot as plt
 from .core import settings
 from .data import split_random
 from .heads import BlockScaler
 
-# %% ../notebooks/07d_same_artist.ipynb #b2b91bf4
+# %% ../notebooks/07d_same_artist.ipynb #8d87ef55
 def holdout_artists(works:pd.DataFrame,  # works with `artist`
                     n_unseen:int=20,     # artists held out entirely
                     seen_pct:float=0.2,  # share of each training artist's works held out as `seen`
@@ -31,7 +30,7 @@ def holdout_artists(works:pd.DataFrame,  # works with `artist`
     out.loc[known.index, 'role'] = np.where(known.is_valid, 'seen', 'train')
     return out
 
-# %% ../notebooks/07d_same_artist.ipynb #c9565dae
+# %% ../notebooks/07d_same_artist.ipynb #0d29e9de
 def sample_pairs(artists,            # the artist of each work (positions index the pairs)
                  n:int=10_000,       # pairs in all, half positive
                  seed:int=None,
@@ -49,7 +48,7 @@ def sample_pairs(artists,            # the artist of each work (positions index 
     pairs = pd.DataFrame({'a': np.r_[a, c], 'b': np.r_[b, d], 'same': np.r_[np.ones(len(a), bool), np.zeros(len(c), bool)]})
     return pairs.sample(frac=1, random_state=int(rng.integers(1 << 31))).reset_index(drop=True)
 
-# %% ../notebooks/07d_same_artist.ipynb #5692ff7f
+# %% ../notebooks/07d_same_artist.ipynb #bb4970b8
 class ArtistEmbedding:
     "Linear projection of feature blocks to unit vectors, trained as a cosine classifier over artists."
     def __init__(self, widths:list, dim:int=256, scale:float=16.0, epochs:int=30, lr:float=2e-3,
@@ -96,7 +95,7 @@ def raw_embedding(X:np.ndarray, widths:list, fit_on:np.ndarray)->np.ndarray:
     z = BlockScaler(widths).fit(fit_on)(X)
     return z / np.linalg.norm(z, axis=1, keepdims=True).clip(1e-9)
 
-# %% ../notebooks/07d_same_artist.ipynb #07c28d4c
+# %% ../notebooks/07d_same_artist.ipynb #61b4b803
 def same_artist_auc(works:pd.DataFrame,   # works with `artist` and `role` (from `holdout_artists`)
                     emb:np.ndarray,       # one embedding per work
                     n_pairs:int=10_000,   # pairs per role, half positive

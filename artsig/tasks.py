@@ -7,9 +7,9 @@ __all__ = ['study_accuracy', 'FeatureRecipe', 'extractor', 'recipe_features', 'i
            'report_task', 'study_works', 'task_split', 'saved_head_path', 'save_task_head', 'load_task_head',
            'run_task', 'fastpath', 'results_table']
 
-# %% ../notebooks/02d_tasks.ipynb #39ffb23a
+# %% ../notebooks/02d_tasks.ipynb #acddb934
 import json, time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
@@ -20,7 +20,7 @@ from .features import BackboneStats, MagentaStyle, compute_features, image_view,
 from .heads import (FeatureHead, HeadConfig, classification_metrics, per_class_table, plot_confusion,
                           plot_learning_curve, save_run)
 
-# %% ../notebooks/02d_tasks.ipynb #73bfcb52
+# %% ../notebooks/02d_tasks.ipynb #d1bc34e6
 @dataclass
 class FeatureRecipe:
     "Which cached features a head is trained on."
@@ -43,7 +43,7 @@ def recipe_features(paths:list, recipe:FeatureRecipe, progress:bool=True)->tuple
         views[view_name(view)] = np.concatenate(blocks, 1)
     return views, [b.shape[1] for b in blocks]
 
-# %% ../notebooks/02d_tasks.ipynb #150d8d51
+# %% ../notebooks/02d_tasks.ipynb #528b5ce1
 @torch.no_grad()
 def image_features(images:list,          # RGB PIL images
                    recipe:FeatureRecipe, # extractors and views, as for `recipe_features`
@@ -59,7 +59,7 @@ def image_features(images:list,          # RGB PIL images
         views[view_name(view)] = np.concatenate(blocks, 1).astype(np.float32)
     return views
 
-# %% ../notebooks/02d_tasks.ipynb #26c44651
+# %% ../notebooks/02d_tasks.ipynb #f2c3b3db
 @dataclass
 class TaskResult:
     "A trained head with its validation predictions, scores and timings."
@@ -99,7 +99,7 @@ def train_task(works:pd.DataFrame,         # works with the task's labels and an
     return TaskResult(task, head, works, probs, metrics, {'features_s': round(features_s, 1), 'head_s': round(head_s, 1)},
                       recipe, config)
 
-# %% ../notebooks/02d_tasks.ipynb #a0966ab9
+# %% ../notebooks/02d_tasks.ipynb #a1f1910b
 def report_task(result:TaskResult,
                 folder:Path=None,  # where to save metrics.json and plots; nothing saved when None
                 **how,             # command, data, split ... for the run record
@@ -124,7 +124,7 @@ def report_task(result:TaskResult,
                  n_valid=int(result.works.is_valid.sum()), classes=len(result.head.vocab), **how)
     return table
 
-# %% ../notebooks/02d_tasks.ipynb #b8c8adb7
+# %% ../notebooks/02d_tasks.ipynb #0fe5d254
 def study_works(subset:str='all')->pd.DataFrame:
     "wikiart100 filtered like the study, without the century filter."
     return filter_works(wikiart100(subset), centuries=None, verbose=False)
@@ -133,7 +133,7 @@ def task_split(works:pd.DataFrame, task:str)->pd.DataFrame:
     "The works with a known `task` label, with the seeded, stratified, near-duplicate-aware 80/20 split."
     return split_random(task_frame(works, task), task)
 
-# %% ../notebooks/02d_tasks.ipynb #912d638a
+# %% ../notebooks/02d_tasks.ipynb #2a7515dc
 def saved_head_path(task:str, models:Path=None)->Path:
     "Where the trained head for `task` is kept: in `models`, else in `settings.cache/'models'`."
     return Path(models or settings.cache/'models')/f'{task}_head.pth'
@@ -155,7 +155,7 @@ def load_task_head(task:str, models:Path=None)->tuple[FeatureHead, FeatureRecipe
     meta = json.loads(path.with_suffix('.json').read_text())
     return FeatureHead.load(path), FeatureRecipe(tuple(map(tuple, meta['extractors'])), tuple(meta['views']))
 
-# %% ../notebooks/02d_tasks.ipynb #ec2cff38
+# %% ../notebooks/02d_tasks.ipynb #66f62a62
 def run_task(task:str,                  # 'genre', 'style' or 'artist'
              subset:str='all',          # 'all' of wikiart100 or the 300-work 'mini' set
              recipe:FeatureRecipe=None,
@@ -172,7 +172,7 @@ def run_task(task:str,                  # 'genre', 'style' or 'artist'
     if keep_head: save_task_head(result)
     return result
 
-# %% ../notebooks/02d_tasks.ipynb #93d773c1
+# %% ../notebooks/02d_tasks.ipynb #2db30db9
 @call_parse
 def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
              subset:str='all',               # 'all' wikiart100 works, or the 300-work 'mini' set
@@ -193,7 +193,7 @@ def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
     print(f'all done in {time.time()-start:.0f}s')
     return summary
 
-# %% ../notebooks/02d_tasks.ipynb #09e17a60
+# %% ../notebooks/02d_tasks.ipynb #dc47f1ae
 study_accuracy = {'genre': 0.81, 'style': 0.76, 'artist': 0.74}  # the study's ImageNet ResNet-50, fine-tuned on a GPU
 
 def results_table(root:Path=None, # folder holding `<task>/metrics.json`; the checkout's `nbs_outputs` by default

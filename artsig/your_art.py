@@ -7,9 +7,9 @@ __all__ = ['MAX_SIDE', 'read_upload', 'read_image_file', 'outside_scores', 'held
            'ArtClassifier', 'outside_images', 'outside_report', 'uploaded_files', 'bars_html', 'YourArt', 'cli_predict',
            'cli_similar', 'cli_train', 'main']
 
-# %% ../notebooks/09_your_art.ipynb #61043797
-import argparse, html, io, json, sys, tempfile, time
-from dataclasses import dataclass, field
+# %% ../notebooks/09_your_art.ipynb #bf9d9acd
+import argparse, html, io, json, sys, tempfile
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
@@ -20,7 +20,7 @@ from .tasks import (FeatureRecipe, load_task_head, save_task_head, study_works, 
                           recipe_features, image_features)
 from .similarity import Gallery, neighbours
 
-# %% ../notebooks/09_your_art.ipynb #cb0235d3
+# %% ../notebooks/09_your_art.ipynb #ed520fef
 MAX_SIDE = 1024
 
 def read_upload(name:str,       # the file's name, as uploaded
@@ -46,7 +46,7 @@ def read_image_file(path)->Image.Image:
     if not path.is_file(): raise UnreadableImage(f"{path} does not exist.")
     return read_upload(str(path), path.read_bytes())
 
-# %% ../notebooks/09_your_art.ipynb #6ed1466b
+# %% ../notebooks/09_your_art.ipynb #7f4b7fc6
 def outside_scores(gallery:Gallery, vectors:np.ndarray, k:int=5)->np.ndarray:
     "One minus the cosine similarity to the `k`-th nearest known work: higher is further from every painting."
     sims, _ = gallery.index.search(vectors, k)
@@ -64,7 +64,7 @@ def energy(head:FeatureHead, views:list)->np.ndarray:
     logits = np.mean([head.model(torch.from_numpy(head.scaler(v))).numpy() for v in views], 0)
     return -torch.logsumexp(torch.from_numpy(logits), 1).numpy()
 
-# %% ../notebooks/09_your_art.ipynb #78670f2d
+# %% ../notebooks/09_your_art.ipynb #7bf46286
 @dataclass
 class ArtPrediction:
     "What the models make of one image."
@@ -161,7 +161,7 @@ class ArtClassifier:
         head, recipe = self.heads['artist']
         return occlusion_map(img, head, recipe, **kwargs)
 
-# %% ../notebooks/09_your_art.ipynb #df0e4c9c
+# %% ../notebooks/09_your_art.ipynb #c410c7da
 def outside_images()->pd.DataFrame:
     "The 25 non-artworks of `outside/`, with `path` and `kind`."
     from artsig.core import settings
@@ -197,7 +197,7 @@ def outside_report(art:ArtClassifier, folder:Path=None, **how)->dict:
                         'energy = -logsumexp(artist head logits)', **how)
     return metrics
 
-# %% ../notebooks/09_your_art.ipynb #d3d1d02b
+# %% ../notebooks/09_your_art.ipynb #825c5064
 import ipywidgets as widgets
 
 def uploaded_files(value)->list:
@@ -291,7 +291,7 @@ class YourArt(widgets.VBox):
                       widgets.Image(value=_heat_png(img, heat, ''), format='png')]
         return widgets.VBox(parts, layout=widgets.Layout(border='1px solid #ddd', padding='6px', margin='6px 0'))
 
-# %% ../notebooks/09_your_art.ipynb #468d253f
+# %% ../notebooks/09_your_art.ipynb #c19fffdd
 def _table(preds:list)->pd.DataFrame:
     rows = []
     for p in preds:
