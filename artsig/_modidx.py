@@ -160,6 +160,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'artsig.heads.classification_metrics': ('heads.html#classification_metrics', 'artsig/heads.py'),
                               'artsig.heads.confusion': ('heads.html#confusion', 'artsig/heads.py'),
                               'artsig.heads.confusion_order': ('heads.html#confusion_order', 'artsig/heads.py'),
+                              'artsig.heads.label_indices': ('heads.html#label_indices', 'artsig/heads.py'),
                               'artsig.heads.machine_info': ('heads.html#machine_info', 'artsig/heads.py'),
                               'artsig.heads.outputs_folder': ('heads.html#outputs_folder', 'artsig/heads.py'),
                               'artsig.heads.per_class_table': ('heads.html#per_class_table', 'artsig/heads.py'),

@@ -6,16 +6,16 @@
 __all__ = ['top_confusions', 'confused_pairs', 'work_losses', 'show_works', 'out_of_fold_probs', 'likely_mislabelled',
            'error_report']
 
-# %% ../notebooks/06_errors.ipynb #8565cb57
+# %% ../notebooks/06_errors.ipynb #51863bb2
 from pathlib import Path
 import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
 from .core import settings
 from .data import load_image
-from .heads import HeadConfig, confusion, plot_confusion, per_class_table, save_run, outputs_folder
+from .heads import HeadConfig, label_indices, confusion, plot_confusion, per_class_table, save_run, outputs_folder
 from .tasks import FeatureRecipe, recipe_features, train_task
 
-# %% ../notebooks/06_errors.ipynb #bc82209f
+# %% ../notebooks/06_errors.ipynb #1c126a61
 def top_confusions(labels:list, probs:np.ndarray, vocab:list, n:int=15)->pd.DataFrame:
     "The largest off-diagonal cells of the confusion matrix: true, predicted, count and share of the true class."
     counts = confusion(labels, probs, vocab, normalize=False)
@@ -36,14 +36,14 @@ def confused_pairs(labels:list, probs:np.ndarray, vocab:list, n:int=10)->pd.Data
                           'b_as_a': counts[j, i].astype(int), 'mistakes': both[i, j].astype(int)})
     return pairs.sort_values('mistakes', ascending=False).head(n).reset_index(drop=True)
 
-# %% ../notebooks/06_errors.ipynb #f989eda3
+# %% ../notebooks/06_errors.ipynb #ee89bff5
 def work_losses(works:pd.DataFrame,   # the scored works, one row per row of `probs`
                 probs:np.ndarray,
                 vocab:list,
                 task:str,             # the label column
                )->pd.DataFrame:       # `works` plus predicted, p_label, p_predicted, loss; highest loss first
     "Every work's cross-entropy loss with its prediction, worst first."
-    idx = np.array([list(vocab).index(c) for c in works[task]])
+    idx = label_indices(works[task], vocab)
     out = works.copy().reset_index(drop=True)
     out['label'] = out[task]
     out['predicted'] = np.array(vocab)[probs.argmax(1)]
@@ -66,7 +66,7 @@ def show_works(works:pd.DataFrame,  # rows with `path`, `label`, `predicted`, `p
     fig.tight_layout()
     return fig
 
-# %% ../notebooks/06_errors.ipynb #14da8d2b
+# %% ../notebooks/06_errors.ipynb #0f970954
 def out_of_fold_probs(works:pd.DataFrame,        # works with the task's labels (and `dup_group`, if split before)
                       task:str,
                       recipe:FeatureRecipe=None,
@@ -94,7 +94,7 @@ def out_of_fold_probs(works:pd.DataFrame,        # works with the task's labels 
         probs[held] = r.probs[:, [r.head.vocab.index(c) for c in vocab]]  # head vocab may lack a class
     return works, probs, vocab
 
-# %% ../notebooks/06_errors.ipynb #1a921c9c
+# %% ../notebooks/06_errors.ipynb #0e6f8c5c
 def likely_mislabelled(works:pd.DataFrame, probs:np.ndarray, vocab:list, task:str,
                        label_below:float=0.05,  # the model gives the label less than this...
                        other_above:float=0.80,  # ...and another class more than this
@@ -106,7 +106,7 @@ def likely_mislabelled(works:pd.DataFrame, probs:np.ndarray, vocab:list, task:st
     return (hits[cols].rename(columns={'p_predicted': 'confidence'})
             .sort_values('confidence', ascending=False).reset_index(drop=True))
 
-# %% ../notebooks/06_errors.ipynb #7cb2e194
+# %% ../notebooks/06_errors.ipynb #185d0c67
 def error_report(task:str, works:pd.DataFrame=None, recipe:FeatureRecipe=None, config:HeadConfig=None,
                  folder:Path=None, folds:int=5, label_below:float=0.05, other_above:float=0.80,
                  command:str='')->dict:
