@@ -47,8 +47,8 @@ class HeadConfig:
     hidden:int=0               # width of the hidden layer; 0 for a linear head
     epochs:int=30
     lr:float=1e-2
-    weight_decay:float=1e-4
-    dropout:float=0.2
+    weight_decay:float=0.05
+    dropout:float=0.0          # on the head's input (and hidden layer)
     label_smoothing:float=0.1
     bs:int=256
     seed:int=None              # `settings.seed` by default

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['study_accuracy', 'FeatureRecipe', 'extractor', 'recipe_features', 'image_features', 'TaskResult', 'train_task',
            'report_task', 'study_works', 'task_split', 'saved_head_path', 'save_task_head', 'load_task_head',
-           'run_task', 'fastpath', 'results_table']
+           'run_task', 'cached_rows', 'fastpath', 'results_table']
 
 # %% ../notebooks/02d_tasks.ipynb #acddb934
 import json, time
@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 from fastcore.script import call_parse
 from .core import settings
 from .data import wikiart100, filter_works, task_frame, split_random, TASKS
-from .features import BackboneStats, MagentaStyle, compute_features, image_view, view_name
+from .features import BackboneStats, MagentaStyle, FeatureCache, compute_feature_sets, image_view, view_name
 from .heads import (FeatureHead, HeadConfig, classification_metrics, per_class_table, plot_confusion,
                           plot_learning_curve, save_run)
 
@@ -24,24 +24,34 @@ from .heads import (FeatureHead, HeadConfig, classification_metrics, per_class_t
 @dataclass
 class FeatureRecipe:
     "Which cached features a head is trained on."
-    extractors:tuple=(('dinov2_vits14', 224), ('efficientnet_lite2', 224), ('magenta_style', 256))  # (name, input size)
+    extractors:tuple=(('dinov2_vits14', 224), ('efficientnet_lite2+gram123', 224), ('magenta_style', 256))  # (name, input size)
     views:tuple=('center', 'flip')  # views trained on and averaged at prediction
-    def describe(self)->str: return ' + '.join(f'{n}@{s}' for n, s in self.extractors) + f" ({', '.join(map(view_name, self.views))})"
+    mirror_invariant:tuple=('dinov2_vits14', 'magenta_style') # extractors whose `flip` view reuses their center rows
+    def sees(self, name:str, view)->str:
+        "The view extractor `name` is run on for `view`."
+        return 'center' if view_name(view) == 'flip' and name in self.mirror_invariant else view
+    def describe(self)->str:
+        same = [n for n, _ in self.extractors if n in self.mirror_invariant and 'flip' in map(view_name, self.views)]
+        return (' + '.join(f'{n}@{s}' for n, s in self.extractors) + f" ({', '.join(map(view_name, self.views))}"
+                + (f"; flip reuses center for {', '.join(same)})" if same else ')'))
 
 _extractors = {}
-def extractor(name:str):
+def extractor(name:str, # 'magenta_style', a backbone, or a backbone with stage correlations: 'efficientnet_lite2+gram123'
+             ):
     "A feature extractor by name, built once per session (loading weights takes seconds)."
-    if name not in _extractors: _extractors[name] = MagentaStyle() if name == 'magenta_style' else BackboneStats(name)
+    if name not in _extractors:
+        backbone, _, gram = name.partition('+gram')
+        _extractors[name] = MagentaStyle() if name == 'magenta_style' else BackboneStats(backbone, gram=tuple(map(int, gram)))
     return _extractors[name]
 
 def recipe_features(paths:list, recipe:FeatureRecipe, progress:bool=True)->tuple[dict, list]:
     "Per view, the concatenated feature blocks of every image; and the blocks' widths."
-    views = {}
-    for view in recipe.views:
-        blocks = [compute_features(paths, extractor(name), view=view, size=size, progress=progress)
-                  for name, size in recipe.extractors]
-        views[view_name(view)] = np.concatenate(blocks, 1)
-    return views, [b.shape[1] for b in blocks]
+    extractors = {name: extractor(name) for name, _ in recipe.extractors}
+    wanted = [[(name, recipe.sees(name, view), size) for name, size in recipe.extractors] for view in recipe.views]
+    jobs = list(dict.fromkeys(job for row in wanted for job in row))  # each extractor-view pair once
+    blocks = dict(zip(jobs, compute_feature_sets(paths, [(extractors[n], v, s) for n, v, s in jobs], progress=progress)))
+    views = {view_name(view): np.concatenate([blocks[job] for job in row], 1) for view, row in zip(recipe.views, wanted)}
+    return views, [w for job in wanted[0] for w in getattr(extractors[job[0]], 'widths', [blocks[job].shape[1]])]
 
 # %% ../notebooks/02d_tasks.ipynb #528b5ce1
 @torch.no_grad()
@@ -50,14 +60,14 @@ def image_features(images:list,          # RGB PIL images
                    bs:int=16,            # images per forward pass
                   )->dict:               # {view name: (len(images), n_features) float32}
     "A recipe's feature views for images held in memory (no cache), one row per image."
-    views = {}
-    for view in recipe.views:
-        blocks = []
-        for name, size in recipe.extractors:
-            x = [image_view(im.convert('RGB'), view, size) for im in images]
-            blocks.append(np.concatenate([extractor(name)(torch.stack(x[i:i+bs])) for i in range(0, len(x), bs)]))
-        views[view_name(view)] = np.concatenate(blocks, 1).astype(np.float32)
-    return views
+    images, blocks = [im.convert('RGB') for im in images], {}
+    def block(name, view, size):
+        if (name, view_name(view), size) not in blocks:
+            x = [image_view(im, view, size) for im in images]
+            blocks[name, view_name(view), size] = np.concatenate([extractor(name)(torch.stack(x[i:i+bs])) for i in range(0, len(x), bs)])
+        return blocks[name, view_name(view), size]
+    return {view_name(view): np.concatenate([block(name, recipe.sees(name, view), size) for name, size in recipe.extractors], 1).astype(np.float32)
+            for view in recipe.views}
 
 # %% ../notebooks/02d_tasks.ipynb #f2c3b3db
 @dataclass
@@ -143,7 +153,7 @@ def save_task_head(result:TaskResult, models:Path=None)->Path:
     path = saved_head_path(result.task, models); path.parent.mkdir(parents=True, exist_ok=True)
     result.head.save(path)
     path.with_suffix('.json').write_text(json.dumps({'task': result.task, 'extractors': result.recipe.extractors,
-        'views': [view_name(v) for v in result.recipe.views], 'metrics': result.metrics}))
+        'views': [view_name(v) for v in result.recipe.views], 'mirror_invariant': result.recipe.mirror_invariant, 'metrics': result.metrics}))
     return path
 
 def load_task_head(task:str, models:Path=None)->tuple[FeatureHead, FeatureRecipe]:
@@ -153,7 +163,8 @@ def load_task_head(task:str, models:Path=None)->tuple[FeatureHead, FeatureRecipe
     if not path.exists(): raise FileNotFoundError(f"No trained {task} head at {path}. Train one first: run "
         f"`artsig-fastpath --tasks {task}` or `artsig train --task {task}{where}`.")
     meta = json.loads(path.with_suffix('.json').read_text())
-    return FeatureHead.load(path), FeatureRecipe(tuple(map(tuple, meta['extractors'])), tuple(meta['views']))
+    return FeatureHead.load(path), FeatureRecipe(tuple(map(tuple, meta['extractors'])), tuple(meta['views']),
+                                                 tuple(meta.get('mirror_invariant', ())))  # older heads mirrored every extractor
 
 # %% ../notebooks/02d_tasks.ipynb #66f62a62
 def run_task(task:str,                  # 'genre', 'style' or 'artist'
@@ -173,6 +184,16 @@ def run_task(task:str,                  # 'genre', 'style' or 'artist'
     return result
 
 # %% ../notebooks/02d_tasks.ipynb #2db30db9
+def cached_rows(recipe:FeatureRecipe)->dict:
+    "Rows already in the feature cache for each extractor and view of `recipe`, without loading them."
+    rows = {}
+    for view in recipe.views:
+        for name, size in recipe.extractors:
+            folder = FeatureCache.folder_for(extractor(name).key, view, size)
+            rows[f'{name} {view_name(view)}'] = sum(len(np.load(f)['keys']) for f in folder.glob('shard-*.npz'))
+    return rows
+
+# %% ../notebooks/02d_tasks.ipynb #2c2cd979
 @call_parse
 def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
              subset:str='all',               # 'all' wikiart100 works, or the 300-work 'mini' set
@@ -183,6 +204,7 @@ def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
     import sys, matplotlib; matplotlib.use('Agg')
     from artsig.heads import outputs_folder
     start, recipe, summary = time.time(), FeatureRecipe(views=tuple(views.split())), {}
+    cached_at_start = cached_rows(recipe)
     for task in tasks.split():
         folder = Path(out)/task if out else outputs_folder(task)
         result = run_task(task, subset, recipe, out=folder, keep_head=True,
@@ -190,7 +212,11 @@ def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
         summary[task] = result.metrics
         print(f"{task}: accuracy {result.metrics['accuracy']:.1%}, top-3 {result.metrics['top3_accuracy']:.1%}, "
               f"macro-F1 {result.metrics['macro_f1']:.3f} ({result.durations})")
-    print(f'all done in {time.time()-start:.0f}s')
+    total_s = time.time() - start
+    print(f'all done in {total_s:.0f}s')
+    save_run(Path(out)/'fastpath' if out else outputs_folder('fastpath'), summary, recipe=recipe.describe(), tasks=tasks,
+             command=' '.join(['artsig-fastpath', *sys.argv[1:]]), data=f'wikiart100 ({subset})', total_s=round(total_s),
+             feature_rows_cached_at_start=cached_at_start, torch_threads=torch.get_num_threads())
     return summary
 
 # %% ../notebooks/02d_tasks.ipynb #dc47f1ae

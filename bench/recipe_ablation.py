@@ -1,8 +1,8 @@
 """Which cached features and which head: the ablation behind artsig's defaults.
 
 Trains heads on wikiart100's seeded split (`artsig.tasks.task_split`) from feature caches that `artsig-fastpath`
-fills, for several feature recipes and head settings, and writes `nbs_outputs/bench/recipe_ablation.json`.
-Run after `artsig-fastpath --views "center flip"` so every block is cached: `python bench/recipe_ablation.py`.
+fills, for several feature recipes and head settings, and writes `nbs_outputs/bench/recipe_ablation/metrics.json`.
+Every block is computed if missing (run `artsig-fastpath` first to fill most of the cache): `python bench/recipe_ablation.py`.
 """
 import time
 from fastcore.script import call_parse
@@ -10,15 +10,22 @@ from artsig.heads import HeadConfig, outputs_folder, save_run
 from artsig.tasks import FeatureRecipe, run_task
 
 DINO, LITE2, MAGENTA = ('dinov2_vits14', 224), ('efficientnet_lite2', 224), ('magenta_style', 256)
+TEXTURE = ('efficientnet_lite2+gram123', 224)          # Lite2 stats plus channel correlations of stages 1-3
 OLD_HEAD = HeadConfig(hidden=0, epochs=30, lr=2e-3, weight_decay=1e-2, dropout=0.3)  # the first guess
+TUNED_HEAD = HeadConfig(lr=1e-2, weight_decay=1e-4, dropout=0.2)                   # the default before texture features
+ALL_MIRRORED = ()                                     # every extractor is run on the mirror image for the flip view
 RUNS = [  # (name, recipe, head)
     ('dinov2 stats, center, head lr 2e-3', FeatureRecipe((DINO,), ('center',)), OLD_HEAD),
     ('lite2 stats, center, head lr 2e-3', FeatureRecipe((LITE2,), ('center',)), OLD_HEAD),
     ('dinov2 + lite2, center, head lr 2e-3', FeatureRecipe((DINO, LITE2), ('center',)), OLD_HEAD),
     ('dinov2 + lite2 + magenta, center, head lr 2e-3', FeatureRecipe((DINO, LITE2, MAGENTA), ('center',)), OLD_HEAD),
-    ('dinov2 + lite2 + magenta, center, default head', FeatureRecipe((DINO, LITE2, MAGENTA), ('center',)), HeadConfig()),
-    ('dinov2 + lite2 + magenta, center + flip (default)', FeatureRecipe(), HeadConfig()),
-    ('dinov2 + lite2 + magenta, center + flip, MLP 256', FeatureRecipe(), HeadConfig(hidden=256, lr=3e-3, dropout=0.5)),
+    ('dinov2 + lite2 + magenta, center, tuned head', FeatureRecipe((DINO, LITE2, MAGENTA), ('center',)), TUNED_HEAD),
+    ('dinov2 + lite2 + magenta, center + flip, tuned head', FeatureRecipe((DINO, LITE2, MAGENTA), mirror_invariant=ALL_MIRRORED), TUNED_HEAD),
+    ('... + MLP 256', FeatureRecipe((DINO, LITE2, MAGENTA), mirror_invariant=ALL_MIRRORED), HeadConfig(hidden=256, lr=3e-3, dropout=0.5)),
+    ('dinov2 + lite2 gram123 + magenta, center, tuned head', FeatureRecipe((DINO, TEXTURE, MAGENTA), ('center',)), TUNED_HEAD),
+    ('dinov2 + lite2 gram123 + magenta, center + flip, tuned head', FeatureRecipe((DINO, TEXTURE, MAGENTA), mirror_invariant=ALL_MIRRORED), TUNED_HEAD),
+    ('... flip reuses center for dinov2 and magenta, tuned head', FeatureRecipe(), TUNED_HEAD),
+    ('... flip reuses center for dinov2 and magenta, default head (dropout 0, weight decay 0.05)', FeatureRecipe(), HeadConfig()),
 ]
 
 @call_parse
@@ -32,5 +39,5 @@ def main(tasks:str='artist style genre', # tasks to score
             row[task] = run_task(task, subset, recipe, head).metrics['accuracy']
         row['seconds'] = round(time.time() - start)
         print(row, flush=True); rows.append(row)
-    save_run(outputs_folder('bench'), {'runs': rows}, command=f'python bench/recipe_ablation.py --tasks "{tasks}" --subset {subset}',
+    save_run(outputs_folder('bench')/'recipe_ablation', {'runs': rows}, command=f'python bench/recipe_ablation.py --tasks "{tasks}" --subset {subset}',
              data=f'wikiart100 ({subset}), filter_works(centuries=None)', split='task_split: seeded stratified 80/20, near-duplicates grouped')
