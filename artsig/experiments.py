@@ -136,9 +136,9 @@ def plot_class_change(table:pd.DataFrame,          # from `ViewExperiment.per_cl
     t = table.sort_values(column)
     if top and len(t) > 2*top: t = pd.concat([t.head(top), t.tail(top)])
     if ax is None: _, ax = plt.subplots(figsize=(6, max(2.5, 0.22*len(t))))
-    ax.barh(t['class'].astype(str), t[column], color=np.where(t[column] < 0, 'C3', 'C0'))
+    ax.barh(t['class'].astype(str), 100*t[column], color=np.where(t[column] < 0, 'C3', 'C0'))
     ax.axvline(0, color='k', lw=0.8); ax.invert_yaxis()
-    ax.set(xlabel=f'{column.replace("_", " ")} (accuracy points)', title=title)
+    ax.set(xlabel=f'{column.replace("_", " ")} in accuracy (percentage points)', title=title)
     ax.tick_params(axis='y', labelsize=7)
     return ax
 
