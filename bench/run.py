@@ -1,0 +1,13 @@
+"""Reproduce artsig's benchmark table on this machine: the same as the `artsig-bench` command.
+
+Writes `nbs_outputs/bench/bench.json` (accuracy and macro-F1 per task, seconds and peak memory per phase, images/s,
+FLOPs/image and the share of the measured matmul peak, for the study's recipe, artsig's default and every backbone)
+and prints the table. Run it on an otherwise idle machine:
+
+    python bench/run.py                    # the full benchmark on wikiart100
+    python bench/run.py --quick            # CI-sized check on the mini set, record in a temporary file
+    python bench/run.py --skip-finetune    # without the fine-tuning row, even on a GPU
+"""
+from artsig.bench import main
+
+if __name__ == '__main__': main()
