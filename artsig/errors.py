@@ -131,7 +131,7 @@ def error_report(task:str, works:pd.DataFrame=None, recipe:FeatureRecipe=None, c
     fig.tight_layout(); fig.savefig(out/'per_class.png', dpi=110); plt.close(fig)
     oof_works, oof, oof_vocab = out_of_fold_probs(task_split(works, task), task, recipe, config, folds)
     suspects = likely_mislabelled(oof_works, oof, oof_vocab, task, label_below, other_above)
-    suspects.to_csv(folder/f'{task}_suspects.csv', index=False)
+    suspects.drop(columns='path').to_csv(folder/f'{task}_suspects.csv', index=False)  # `filename` is relative to the data root
     oof_acc = float((np.array(oof_vocab)[oof.argmax(1)] == oof_works[task].values).mean())
     metrics = {**result.metrics, 'out_of_fold_accuracy': oof_acc, 'suspects': len(suspects), 'scored_out_of_fold': len(oof_works),
                'top_confusions': top.head(10).to_dict('records'), 'confused_pairs': pairs.head(10).to_dict('records')}
