@@ -222,7 +222,7 @@ def _work_tile(work)->widgets.Widget:
     except UnreadableImage: thumb = widgets.HTML('<i>image unreadable</i>')
     year = '' if pd.isna(work.year) else f' ({int(work.year)})'
     caption = widgets.HTML(f'<div style="font-size:11px;width:130px">{html.escape(str(work.artist_name))}<br>'
-                           f'<i>{html.escape(str(work.title))}</i>{year}<br>cosine {work.similarity:.2f}</div>')
+                           f'<i>{html.escape(str(work.title) if pd.notna(work.title) else "untitled")}</i>{year}<br>cosine {work.similarity:.2f}</div>')
     return widgets.VBox([thumb, caption])
 
 def _heat_png(img:Image.Image, heat:np.ndarray, title:str)->bytes:
@@ -297,7 +297,7 @@ def _table(preds:list)->pd.DataFrame:
     for p in preds:
         row = {'image': p.name, 'painting?': 'no' if p.outside else 'yes'}
         for t, v in p.top.items(): row[t] = '—' if p.outside else f'{v[0][0]} ({v[0][1]:.0%})'
-        row['nearest work'] = f"{p.nearest.artist_name[0]}: {p.nearest.title[0]}" if len(p.nearest) else ''
+        row['nearest work'] = f"{p.nearest.artist_name[0]}: {p.nearest.title.fillna('untitled')[0]}" if len(p.nearest) else ''
         rows.append(row)
     return pd.DataFrame(rows)
 
