@@ -537,5 +537,4 @@ def main(argv:list=None):
     args = bench_args(argv)
     command = ' '.join(['artsig-bench', *(sys.argv[1:] if argv is None else argv)])
     path = run_bench(args.out, args.quick, args.skip_finetune, tuple(args.tasks), args.speed_images, command=command)
-    print(bench_table(path)); print(f'\nrecord: {path}')
-    return path
+    print(bench_table(path), variants_table(path), f'record: {path}', sep='\n\n')  # returns None: a console script's exit status 0
