@@ -39,7 +39,8 @@ def image_view(img:Image.Image, # an RGB image
 def channel_correlations(tap:torch.Tensor, # (batch, positions, channels) activations of one stage
                         )->torch.Tensor:   # (batch, channels·(channels-1)/2) correlations, in float32
     "Upper triangle of each image's channel correlation matrix over positions."
-    t = tap.float() - tap.float().mean(1, keepdim=True)
+    t = tap.float()
+    t = t - t.mean(1, keepdim=True)
     cov = t.transpose(1, 2) @ t / t.shape[1]
     sd = cov.diagonal(dim1=1, dim2=2).clamp_min(1e-6).sqrt()
     i, j = torch.triu_indices(cov.shape[1], cov.shape[1], 1)

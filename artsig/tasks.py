@@ -192,11 +192,14 @@ def run_task(task:str,                  # 'genre', 'style' or 'artist'
 # %% ../notebooks/02d_tasks.ipynb #2db30db9
 def cached_rows(recipe:FeatureRecipe)->dict:
     "Rows already in the feature cache for each extractor and view of `recipe`, without loading them."
+    def count(shard):
+        with np.load(shard) as z: return len(z['keys'])
     rows = {}
     for view in recipe.views:
         for name, size in recipe.extractors:
-            folder = FeatureCache.folder_for(extractor(name).key, view, size)
-            rows[f'{name} {view_name(view)}'] = sum(len(np.load(f)['keys']) for f in folder.glob('shard-*.npz'))
+            seen = recipe.sees(name, view)  # a mirror-invariant extractor's flip view is its center view
+            folder = FeatureCache.folder_for(extractor(name).key, seen, size)
+            rows[f'{name} {view_name(seen)}'] = sum(count(f) for f in folder.glob('shard-*.npz'))
     return rows
 
 # %% ../notebooks/02d_tasks.ipynb #2c2cd979
@@ -217,7 +220,7 @@ def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
                           command=' '.join(['artsig-fastpath', *sys.argv[1:]]))
         summary[task] = result.metrics
         print(f"{task}: accuracy {result.metrics['accuracy']:.1%}, top-3 {result.metrics['top3_accuracy']:.1%}, "
-              f"macro-F1 {result.metrics['macro_f1']:.3f} ({result.durations})")
+              f"macro-F1 {result.metrics['macro_f1']:.3f} ({result.durations})", flush=True)
     total_s = time.time() - start
     print(f'all done in {total_s:.0f}s')
     save_run(Path(out)/'fastpath' if out else outputs_folder('fastpath'), summary, recipe=recipe.describe(), tasks=tasks,
