@@ -11,6 +11,7 @@ from artsig.tasks import FeatureRecipe, run_task
 
 DINO, LITE2, MAGENTA = ('dinov2_vits14', 224), ('efficientnet_lite2', 224), ('magenta_style', 256)
 TEXTURE = ('efficientnet_lite2+gram123', 224)          # Lite2 stats plus channel correlations of stages 1-3
+LITE0_TEXTURE = ('efficientnet_lite0+gram123', 224)
 OLD_HEAD = HeadConfig(hidden=0, epochs=30, lr=2e-3, weight_decay=1e-2, dropout=0.3)  # the first guess
 TUNED_HEAD = HeadConfig(lr=1e-2, weight_decay=1e-4, dropout=0.2)                   # the default before texture features
 ALL_MIRRORED = ()                                     # every extractor is run on the mirror image for the flip view
@@ -26,6 +27,8 @@ RUNS = [  # (name, recipe, head)
     ('dinov2 + lite2 gram123 + magenta, center + flip, tuned head', FeatureRecipe((DINO, TEXTURE, MAGENTA), mirror_invariant=ALL_MIRRORED), TUNED_HEAD),
     ('... flip reuses center for dinov2 and magenta, tuned head', FeatureRecipe(), TUNED_HEAD),
     ('... flip reuses center for dinov2 and magenta, default head (dropout 0, weight decay 0.05)', FeatureRecipe(), HeadConfig()),
+    ('dinov2 + lite0 gram123 + magenta, default head', FeatureRecipe((DINO, LITE0_TEXTURE, MAGENTA)), HeadConfig()),
+    ('dinov2 + lite2 gram123 + lite0 gram123 + magenta, default head', FeatureRecipe((DINO, TEXTURE, LITE0_TEXTURE, MAGENTA)), HeadConfig()),
 ]
 
 @call_parse
