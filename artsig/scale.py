@@ -9,7 +9,7 @@ __all__ = ['start_ray', 'prepare_folder', 'write_manifest', 'decode_views', 'Wor
 # %% ../notebooks/12_embed_at_scale.ipynb #33959b20
 import os, json, time, logging, warnings
 from pathlib import Path
-import numpy as np, pandas as pd, torch, faiss
+import numpy as np, pandas as pd, torch
 import pyarrow as pa, pyarrow.parquet as pq, pyarrow.fs as pafs
 import artsig
 from .data import load_image, UnreadableImage
@@ -233,16 +233,10 @@ class EmbeddingIndex(WorkIndex):
                  columns:list=None,             # work columns kept beside the index (all by default)
                  seed:int=0):
         fs, files = _parquet_files(folder)
-        self.dim = pq.read_schema(files[0], filesystem=fs).field('embedding').type.list_size
-        if ivf_lists:
-            self.quantizer = faiss.IndexFlatIP(self.dim)
-            self.index = faiss.IndexIVFFlat(self.quantizer, self.dim, ivf_lists, faiss.METRIC_INNER_PRODUCT)
-            sample = self._sample(folder, train_rows or 256*ivf_lists, seed, batch_rows)
-            if len(sample) < ivf_lists: raise ValueError(f"An IVF index with {ivf_lists} lists needs at least that many works "
-                                                         f"with embeddings; {_where(folder)} has {len(sample)}.")
-            self.index.train(sample)
-            self.index.nprobe = min(nprobe, ivf_lists)
-        else: self.index = faiss.IndexFlatIP(self.dim)
+        sample = self._sample(folder, train_rows or 256*ivf_lists, seed, batch_rows) if ivf_lists else None
+        if ivf_lists and len(sample) < ivf_lists: raise ValueError(f"An IVF index with {ivf_lists} lists needs at least that many works "
+                                                                   f"with embeddings; {_where(folder)} has {len(sample)}.")
+        self._empty_index(pq.read_schema(files[0], filesystem=fs).field('embedding').type.list_size, ivf_lists, nprobe, sample)
         works, left_out = [], 0
         for chunk, X in iter_embeddings(folder, batch_rows, columns):
             ok = np.isfinite(X).all(1)

@@ -65,16 +65,19 @@ class WorkIndex:
         if not ok.all(): print(f'{(~ok).sum()} works without features are left out of the index.')
         self.works = works[ok].reset_index(drop=True)
         X = unit_rows(vectors[ok])
-        self.dim = X.shape[1]
-        if ivf_lists:
-            if len(X) < ivf_lists: raise ValueError(f"An IVF index with {ivf_lists} lists needs at least that many works; got {len(X)}.")
-            self.quantizer = faiss.IndexFlatIP(self.dim)
-            self.index = faiss.IndexIVFFlat(self.quantizer, self.dim, ivf_lists, faiss.METRIC_INNER_PRODUCT)
-            sample = np.random.default_rng(seed).choice(len(X), min(len(X), 256*ivf_lists), replace=False)
-            self.index.train(X[np.sort(sample)])
-            self.index.nprobe = min(nprobe, ivf_lists)
-        else: self.index = faiss.IndexFlatIP(self.dim)
+        if ivf_lists and len(X) < ivf_lists: raise ValueError(f"An IVF index with {ivf_lists} lists needs at least that many works; got {len(X)}.")
+        training = X[np.sort(np.random.default_rng(seed).choice(len(X), min(len(X), 256*ivf_lists), replace=False))] if ivf_lists else None
+        self._empty_index(X.shape[1], ivf_lists, nprobe, training)
         for start in range(0, len(X), bs): self.index.add(X[start:start+bs])
+
+    def _empty_index(self, dim:int, ivf_lists:int, nprobe:int, training:np.ndarray=None):
+        "An exact inner-product index, or an IVF one trained on the unit rows `training`, as `self.index`."
+        self.dim = dim
+        if not ivf_lists: self.index = faiss.IndexFlatIP(dim); return
+        self.quantizer = faiss.IndexFlatIP(dim)  # kept here: the IVF index does not own it
+        self.index = faiss.IndexIVFFlat(self.quantizer, dim, ivf_lists, faiss.METRIC_INNER_PRODUCT)
+        self.index.train(training)
+        self.index.nprobe = min(nprobe, ivf_lists)
 
     def __len__(self): return self.index.ntotal
 
