@@ -261,7 +261,8 @@ def _dinov2_weights()->dict:
         if converted.exists(): return torch.load(converted, map_location='cpu', weights_only=True)
         sd = dinov2_state_dict_from_onnx(onnx_path)
         converted.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(sd, converted)
+        tmp = converted.with_name(f'.{converted.name}.{os.getpid()}.tmp')  # write, then rename (see `artsig.files`,
+        torch.save(sd, tmp); os.replace(tmp, converted)                    # which builds on this module)
         return sd
     try:  # online: the official weights through timm (Hugging Face hub)
         return timm.create_model('vit_small_patch14_dinov2.lvd142m', pretrained=True, img_size=224, num_classes=0).state_dict()

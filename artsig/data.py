@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['COLUMNS', 'UNKNOWN_LABELS', 'LABEL_ALIASES', 'IMAGE_EXTS', 'STUDY_COLLAPSE', 'TASKS', 'label_token', 'artist_slug',
            'parse_year', 'tidy', 'read_folder_csv', 'wikiart100', 'read_pbn', 'read_artgan', 'read_huggan',
-           'filter_works', 'task_frame', 'UnreadableImage', 'load_image', 'cache_images', 'phashes',
-           'near_duplicate_groups', 'split_random', 'split_by_artist', 'plot_counts', 'plot_style_genre']
+           'filter_works', 'task_frame', 'UnreadableImage', 'ExifWarning', 'decode_image', 'load_image', 'cache_images',
+           'phashes', 'near_duplicate_groups', 'split_random', 'split_by_artist', 'plot_counts', 'plot_style_genre']
 
 # %% ../notebooks/01_data.ipynb #05bdd9e5
-import hashlib, json, os, re, unicodedata
+import hashlib, io, json, os, re, unicodedata, warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -18,6 +18,7 @@ import imagehash
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 from fastprogress.fastprogress import progress_bar
 from .core import settings
+from .files import atomic_write, write_text, DiskFull
 
 # %% ../notebooks/01_data.ipynb #6bd767b6
 COLUMNS = ['path', 'filename', 'artist', 'artist_name', 'style', 'genre', 'title', 'year']
@@ -311,29 +312,39 @@ def task_frame(df:pd.DataFrame,    # the shared schema, usually filtered
 class UnreadableImage(ValueError):
     "An image file that cannot be decoded; the message names the file and the fix."
 
-def _is_jpeg(path:Path)->bool:
-    with open(path, 'rb') as f: return f.read(3) == b'\xff\xd8\xff'
+_DOWNSCALE = ("Downscale it first, to at most 8,000 pixels a side: with any image editor, or "
+              "`convert in.png -resize 8000x8000 out.png` (ImageMagick).")
 
-def _open(path:Path, min_side:int=None)->Image.Image:
+class ExifWarning(UserWarning):
+    "An image whose EXIF block (camera metadata) is damaged; it was read without the damaged part."
+
+def _is_jpeg(f)->bool:
+    f.seek(0); head = f.read(3); f.seek(0)
+    return head == b'\xff\xd8\xff'
+
+def _open(f,                # a binary file object
+          path,             # what to call it in messages
+          min_side:int=None,
+         )->Image.Image:
     "Open lazily, drafting JPEGs down to bounded pixels and (when given) a short side of at least `min_side`."
     limit = Image.MAX_IMAGE_PIXELS
-    try: im = Image.open(path)
+    try: im = Image.open(f)
     except Image.DecompressionBombError:
-        if not _is_jpeg(path): raise UnreadableImage(f"{path} is larger than PIL's limit of {2*limit} pixels and is "
-            "not a JPEG that can be decoded at reduced size. Downscale it with an image tool first.")
-        im = JpegImagePlugin.JpegImageFile(path)  # same decoder, without the size check that `Image.open` adds
+        if not _is_jpeg(f): raise UnreadableImage(f"{path} is larger than PIL's limit of {2*limit} pixels and is "
+            f"not a JPEG that can be decoded at reduced size. {_DOWNSCALE}")
+        im = JpegImagePlugin.JpegImageFile(f)  # same decoder, without the size check that `Image.open` adds
     w, h = im.size
     scale = 1
     if limit and w*h > limit:
         scale = next((s for s in (2, 4, 8) if w*h/s**2 <= limit), None)
         if scale is None or im.format != 'JPEG':
             raise UnreadableImage(f"{path} has {w*h} pixels, over PIL's limit of {limit}, and cannot be decoded at "
-                                  f"reduced size. Downscale it with an image tool first.")
+                                  f"reduced size. {_DOWNSCALE}")
     if min_side: scale = max(scale, min(w, h) // min_side)
     if scale > 1 and im.format == 'JPEG':
         im.draft(None, (max(1, w//scale), max(1, h//scale)))
         if limit and im.size[0]*im.size[1] > limit:
-            raise UnreadableImage(f"{path} is {w}×{h} pixels and could not be decoded under PIL's limit; downscale it first.")
+            raise UnreadableImage(f"{path} is {w}×{h} pixels and could not be decoded under PIL's limit. {_DOWNSCALE}")
     return im
 
 def _to_rgb(im:Image.Image)->Image.Image:
@@ -352,6 +363,45 @@ def _to_rgb(im:Image.Image)->Image.Image:
         return paper
     return im.convert('RGB')
 
+def _upright(im:Image.Image, name)->Image.Image:
+    "`exif_transpose`, saying once in artsig's words when the EXIF block is damaged instead of PIL's raw warnings."
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        try: im = ImageOps.exif_transpose(im)
+        except Exception as e: caught.append(warnings.WarningMessage(str(e), UserWarning, '', 0))
+    if caught:
+        warnings.warn(f"{name}: its EXIF block (camera metadata, which also says which way is up) is damaged, so "
+                      "artsig read the picture without it; check that it is the right way up.", ExifWarning, stacklevel=3)
+    return im
+
+def _decode(f,                # a binary file object
+            name,             # the file's name, for messages
+            min_side:int=None,
+            fix:str="Re-download it or remove it from the label table.", # what to tell the user to do
+           )->Image.Image:
+    "Decode `f` as RGB the right way up, or raise `UnreadableImage` naming `name`, the problem and `fix`."
+    try:
+        im = _open(f, name, min_side)
+        im.load()
+    except UnreadableImage: raise
+    except UnidentifiedImageError as e:
+        f.seek(0); head = f.read(8)
+        if head.startswith((b'\xff\xd8\xff', b'\x89PNG', b'GIF8', b'RIFF', b'II*', b'MM\x00*', b'BM')):
+            raise UnreadableImage(f"{name} starts like an image but is damaged (corrupt header). {fix}") from e
+        raise UnreadableImage(f"{name} is not an image PIL can read (a web page or text file saved as an image?). {fix}") from e
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise UnreadableImage(f"{name} is damaged ({e}): it may be truncated or corrupt. {fix}") from e
+    return _to_rgb(_upright(im, name))
+
+def decode_image(content:bytes,     # the bytes of an image file
+                 name:str,          # what to call it in messages, e.g. the uploaded file's name
+                 min_side:int=None, # JPEGs may be decoded at reduced scale as long as the short side stays >= this
+                 fix:str="Upload it again, or another copy of it.", # what to tell the user to do when it is damaged
+                )->Image.Image:     # RGB, EXIF-rotated
+    "An image held in memory as RGB the right way up, without writing it anywhere, or `UnreadableImage` saying why."
+    if not content: raise UnreadableImage(f"{name} is empty (0 bytes). {fix}")
+    return _decode(io.BytesIO(content), name, min_side, fix)
+
 def load_image(path,            # image file
                min_side:int=None, # JPEGs may be decoded at reduced scale as long as the short side stays >= this
               )->Image.Image:   # RGB, EXIF-rotated
@@ -360,21 +410,7 @@ def load_image(path,            # image file
     if not path.is_file(): raise UnreadableImage(f"{path} does not exist. Check the collection's image folder "
                                                  f"(the `images` argument of its reader) or settings.data ({settings.data}).")
     if path.stat().st_size == 0: raise UnreadableImage(f"{path} is empty (0 bytes): the download failed; fetch it again.")
-    try:
-        im = _open(path, min_side)
-        im.load()
-        return _to_rgb(ImageOps.exif_transpose(im))
-    except UnreadableImage: raise
-    except UnidentifiedImageError as e:
-        with open(path, 'rb') as f: head = f.read(8)
-        if head.startswith((b'\xff\xd8\xff', b'\x89PNG', b'GIF8', b'RIFF', b'II*', b'MM\x00*', b'BM')):
-            raise UnreadableImage(f"{path} starts like an image but is damaged (corrupt header). Re-download it or "
-                                  "remove it from the label table.") from e
-        raise UnreadableImage(f"{path} is not an image PIL can read (a web page or text file saved as an image?). "
-                              "Re-download it or remove it from the label table.") from e
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        raise UnreadableImage(f"{path} is damaged ({e}): it may be truncated or corrupt. Re-download it or remove "
-                              "it from the label table.") from e
+    with open(path, 'rb') as f: return _decode(f, path, min_side)  # closed even when decoding fails
 
 # %% ../notebooks/01_data.ipynb #1da2ffd7
 def _cache_key(path:Path, size:int)->str:
@@ -393,11 +429,17 @@ def _cache_one(src:str, size:int, dest:Path)->str:
     if min(w, h) > size:  # short side to `size`, aspect kept; smaller images stay as they are
         new = (size, max(size, round(h*size/w))) if w <= h else (max(size, round(w*size/h)), size)
         im = im.resize(new, Image.Resampling.LANCZOS)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f'{out.stem}.{os.getpid()}.{id(im)}.tmp')
-    im.save(tmp, 'JPEG', quality=92)
-    os.replace(tmp, out)
+    jpeg = io.BytesIO(); im.save(jpeg, 'JPEG', quality=92)  # in memory: PIL's encoder ignores a full disk when given a file
+    with atomic_write(out) as f: f.write(jpeg.getvalue())   # whole or not at all: a later run trusts what it finds
     return str(out)
+
+def _disk_full(e:DiskFull, dest:Path, left:int, done:list)->DiskFull:
+    "`DiskFull` naming the cache folder and about how much room the images left need."
+    sizes = [os.path.getsize(p) for p in done[:200] if os.path.exists(p)]
+    need = left * (np.mean(sizes) if sizes else 40_000)
+    return DiskFull(e.errno, f"The disk holding {dest} is full: {left:,} images are still to cache, about "
+                    f"{need/2**20:,.0f} MB more. The images cached so far are whole and kept; free some space, or "
+                    "point ARTSIG_CACHE at a larger disk, and run again.")
 
 def cache_images(df:pd.DataFrame,    # works with a `path` column
                  size:int=256,       # short side of the cached images (never upscaled)
@@ -416,8 +458,11 @@ def cache_images(df:pd.DataFrame,    # works with a `path` column
         for fut in progress_bar(as_completed(futures), total=len(futures), leave=False):
             i = futures[fut]
             try: cached[i] = fut.result()
+            except DiskFull as e:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise _disk_full(e, dest, len(paths) - len(cached), list(cached.values())) from e
             except (UnreadableImage, OSError) as e: failed.append((paths[i], str(e)))
-    pd.DataFrame(sorted(failed), columns=['path', 'reason']).to_csv(report, index=False)
+    write_text(report, pd.DataFrame(sorted(failed), columns=['path', 'reason']).to_csv(index=False))
     print(f"{len(cached)} images cached in {dest}; {len(failed)} unreadable, listed in {report}")
     keep = sorted(cached)
     out = df.iloc[keep].copy()

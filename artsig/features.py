@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['views', 'view_name', 'image_view', 'channel_correlations', 'BackboneStats', 'magenta_onnx', 'MagentaStyle',
-           'content_key', 'FeatureCache', 'compute_feature_sets', 'compute_features']
+           'content_key', 'write_shard', 'DamagedShard', 'read_shard', 'FeatureCache', 'compute_feature_sets',
+           'compute_features']
 
 # %% ../notebooks/02b_features.ipynb #5ba9e7c9
-import hashlib, warnings, importlib.util
+import hashlib, os, time, uuid, warnings, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import torchvision.transforms.functional as TF
@@ -15,6 +16,7 @@ from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from .core import settings, load_backbone, default_device
 from .data import load_image, UnreadableImage
+from .files import atomic_write, write_text, FileLock, DiskFull
 
 # %% ../notebooks/02b_features.ipynb #13f9b2c2
 views = ('center', 'full', 'flip')
@@ -143,13 +145,45 @@ def content_key(path:Path)->str:
     "A short hash of a file's bytes."
     return hashlib.blake2b(Path(path).read_bytes(), digest_size=12).hexdigest()
 
+def _digest(keys:np.ndarray, values:np.ndarray)->str:
+    return hashlib.blake2b(keys.tobytes() + values.tobytes(), digest_size=16).hexdigest()
+
+def write_shard(path:Path,          # the shard file, `shard-*.npz`
+                keys:list,          # content keys, one per row
+                values:np.ndarray,  # (len(keys), n_features) rows, kept as float16
+               ):
+    "Write rows as one `.npz` shard with a digest of its content, atomically."
+    keys, values = np.array(keys), np.asarray(values, dtype=np.float16)
+    with atomic_write(path) as f: np.savez(f, keys=keys, values=values, digest=np.array(_digest(keys, values)))
+
+# %% ../notebooks/02b_features.ipynb #ece307ca
+class DamagedShard(ValueError):
+    "A feature shard that fails its checks; the message names the file."
+
+def read_shard(path:Path, # a shard written by `write_shard`
+              )->tuple:   # (keys, (n, n_features) float16 values)
+    "A shard's keys and rows, or `DamagedShard` if it is cut short, altered, or not a shard at all."
+    try:
+        with np.load(path) as z:
+            keys, values = z['keys'], z['values']
+            digest = str(z['digest']) if 'digest' in z.files else None  # shards from before Dec 2026: zip CRCs only
+    except Exception as e: raise DamagedShard(f"Feature shard {path} cannot be read ({type(e).__name__}: {e}).") from e
+    if values.ndim != 2 or len(keys) != len(values): raise DamagedShard(f"Feature shard {path} holds {len(keys)} keys for {len(values)} rows.")
+    if digest is not None and digest != _digest(keys, values):
+        raise DamagedShard(f"Feature shard {path} fails its digest: its bytes changed after it was written.")
+    return keys.tolist(), values
+
+# %% ../notebooks/02b_features.ipynb #c233a064
 class FeatureCache:
     "Feature rows on disk, keyed by image content, for one extractor, view and size."
-    def __init__(self, extractor_key:str, view:str, size:int, root:Path=None):
+    def __init__(self, extractor_key:str, # the extractor's `key`
+                 view:str,                # one of `views`, or a callable view's name
+                 size:int,                # input side
+                 root:Path=None,          # `settings.cache/'features'` by default
+                ):
         self.folder = self.folder_for(extractor_key, view, size, root)
-        self.rows = {}
-        for shard in sorted(self.folder.glob('shard-*.npz')):
-            with np.load(shard) as z: self.rows.update(zip(z['keys'].tolist(), z['values']))
+        self.rows, self.shards_read = {}, set()
+        self.refresh()
 
     @staticmethod
     def folder_for(extractor_key:str, view:str, size:int, root:Path=None)->Path:
@@ -159,14 +193,29 @@ class FeatureCache:
     def __contains__(self, key): return key in self.rows
     def __len__(self): return len(self.rows)
 
+    def refresh(self):
+        "Read the shards written since the last look, by this process or another; set damaged ones aside."
+        for shard in sorted(self.folder.glob('shard-*.npz')):
+            if shard.name in self.shards_read: continue
+            try: keys, values = read_shard(shard)
+            except DamagedShard as e: self._set_aside(shard, e); continue
+            self.rows.update(zip(keys, values)); self.shards_read.add(shard.name)
+        return self
+
+    def _set_aside(self, shard:Path, error:Exception):
+        damaged = self.folder/'damaged'; damaged.mkdir(exist_ok=True)
+        try: os.replace(shard, damaged/shard.name)
+        except FileNotFoundError: return  # another process set it aside first
+        warnings.warn(f"{error} It was moved to {damaged} and its rows will be computed again.")
+
     def add(self, keys:list, values:np.ndarray):
-        "Remember `values` for `keys`, and write them as a new shard."
-        self.folder.mkdir(parents=True, exist_ok=True)
-        n = len(list(self.folder.glob('shard-*.npz')))
-        np.savez(self.folder/f'shard-{n:05d}.npz', keys=np.array(keys), values=values.astype(np.float16))
-        self.rows.update(zip(keys, values.astype(np.float16)))
+        "Remember `values` for `keys`, and write them as a new shard whose name no other writer can take."
+        name = f'shard-{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:6]}.npz'
+        write_shard(self.folder/name, keys, values)
+        self.shards_read.add(name); self.rows.update(zip(keys, np.asarray(values, dtype=np.float16)))
 
     def get(self, keys:list)->np.ndarray:
+        "Rows for `keys`, as float32."
         return np.stack([self.rows[k] for k in keys]).astype(np.float32)
 
 # %% ../notebooks/02b_features.ipynb #95aca54f
@@ -178,20 +227,52 @@ def _load_images(paths:list)->tuple[list, list]:
         except (UnreadableImage, OSError) as e: images.append(None); failed.append((str(p), str(e)))
     return images, failed
 
-def _check_exist(paths:list):
-    missing_files = [str(p) for p in paths if not p.exists()]
-    if missing_files: raise FileNotFoundError(f"{len(missing_files)} image files do not exist, e.g. {missing_files[:3]}. "
-                                              "Check the data root (ARTSIG_DATA) and the frame's `path` column.")
+def _content_keys(paths:list)->tuple[list, list]:
+    "Each file's `content_key` (None for files that do not exist), and (path, reason) for those."
+    keys, missing = [], []
+    for p in paths:
+        try: keys.append(content_key(p))
+        except OSError as e: keys.append(None); missing.append((str(p), f"{p} cannot be read ({e.strerror or e})."))
+    if missing and len(missing) == len(paths): raise FileNotFoundError(
+        f"None of the {len(paths)} image files can be read, e.g. {missing[0][1]} Check the data root "
+        "(ARTSIG_DATA) and the frame's `path` column.")
+    return keys, missing
 
 def _report_failures(failures:list, caches:list):
     "Write the unreadable images into each cache folder concerned and warn once."
     if not failures: return
-    for cache in caches:
-        cache.folder.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(failures, columns=['path', 'reason']).to_csv(cache.folder/'unreadable.csv', index=False)
+    table = pd.DataFrame(failures, columns=['path', 'reason']).to_csv(index=False)
+    for cache in caches: write_text(cache.folder/'unreadable.csv', table)
     warnings.warn(f"{len(failures)} images could not be read and have NaN features, e.g. {failures[0]}; "
                   f"all are listed in {caches[0].folder/'unreadable.csv'}. Fix or remove them (see `artsig.data.cache_images`).")
 
+# %% ../notebooks/02b_features.ipynb #822622df
+def _views_of(images:dict, view, size:int, made:dict)->dict:
+    "Each image's `image_view`, cut once per view and size for all the extractors that share them."
+    for k, im in images.items():
+        if (k, view_name(view), size) not in made: made[k, view_name(view), size] = image_view(im, view, size)
+    return {k: made[k, view_name(view), size] for k in images}
+
+def _compute_batch(batch:list, first_path:dict, jobs:list, caches:list)->list:
+    "Compute and store the rows some cache lacks for one batch of keys; return the (path, reason) of unreadable images."
+    for cache in caches: cache.refresh()  # another process may have done this batch meanwhile
+    lacking = [k for k in batch if any(k not in c for c in caches)]
+    if not lacking: return []
+    images, failed = _load_images([first_path[k] for k in lacking])
+    readable, made = {k: im for k, im in zip(lacking, images) if im is not None}, {}
+    for (extractor, view, size), cache in zip(jobs, caches):
+        wanted = {k: im for k, im in readable.items() if k not in cache}
+        if wanted: cache.add(list(wanted), extractor(torch.stack(list(_views_of(wanted, view, size, made).values()))))
+    return failed
+
+# %% ../notebooks/02b_features.ipynb #499fda05
+def _disk_full_message(e:DiskFull, batches_left:int, bs:int, caches:list)->str:
+    widths = [next(iter(c.rows.values())).shape[0] for c in caches if len(c)]
+    need = batches_left * bs * 2 * sum(widths) * len(caches) / max(len(widths), 1)
+    return (f"{e.strerror if e.strerror else e} About {need/2**20:,.0f} MB more are needed for the "
+            f"{batches_left * bs:,} images left; the rows computed so far are kept, and a rerun goes on from them.")
+
+# %% ../notebooks/02b_features.ipynb #798f7ab2
 def compute_feature_sets(paths:list,     # image files
                          jobs:list,      # (extractor, view, size) triples; see `compute_features`
                          bs:int=32,      # images per batch
@@ -200,36 +281,32 @@ def compute_feature_sets(paths:list,     # image files
                         )->list:         # one (len(paths), n_features) float32 array per job, NaN rows for unreadable images
     "Features for several extractors and views, reading each image that some cache lacks once."
     paths = [Path(p) for p in paths]
-    _check_exist(paths)
-    keys = [content_key(p) for p in paths]
-    caches = [FeatureCache(e.key, view, size, cache_root) for e, view, size in jobs]
-    todo = list(dict.fromkeys(k for k in keys if any(k not in c for c in caches)))
-    first_path = {k: p for k, p in zip(reversed(keys), reversed(paths))}
+    keys, failures = _content_keys(paths)
+    root = Path(cache_root or settings.cache/'features')
+    caches = [FeatureCache(e.key, view, size, root) for e, view, size in jobs]
+    unique = list(dict.fromkeys(k for k in keys if k))
+    first_path = {k: p for k, p in zip(reversed(keys), reversed(paths)) if k}
+    batches = [unique[i:i+bs] for i in range(0, len(unique), bs)]
+    todo = [b for b in batches if any(k not in c for c in caches for k in b)]
     if progress and todo:
-        lacking = ', '.join(f'{e.key} {view_name(v)}' for (e, v, _), c in zip(jobs, caches) if any(k not in c for k in todo))
-        print(f'{len(todo)} of {len(set(keys))} images to compute for {lacking}')
-    failures, batches = [], range(0, len(todo), bs)
-    for start in (progress_bar(batches) if progress and todo else batches):
-        chunk = todo[start:start+bs]
-        images, failed = _load_images([first_path[k] for k in chunk])
-        failures += failed
-        made = {}  # view tensors of this chunk, shared by the jobs that ask for the same view and size
-        def view_of(k, im, view, size):
-            if (k, view_name(view), size) not in made: made[k, view_name(view), size] = image_view(im, view, size)
-            return made[k, view_name(view), size]
-        for (extractor, view, size), cache in zip(jobs, caches):
-            wanted = [(k, im) for k, im in zip(chunk, images) if im is not None and k not in cache]
-            if wanted: cache.add([k for k, _ in wanted], extractor(torch.stack([view_of(k, im, view, size) for k, im in wanted])))
+        lacking = ', '.join(f'{e.key} {view_name(v)}' for (e, v, _), c in zip(jobs, caches) if any(k not in c for b in todo for k in b))
+        print(f'{sum(map(len, todo))} of {len(unique)} images to compute for {lacking}')
+    for n, batch in enumerate(progress_bar(todo) if progress and todo else todo):
+        try:
+            with FileLock(root/'.lock'): failures += _compute_batch(batch, first_path, jobs, caches)
+        except DiskFull as e: raise DiskFull(e.errno, _disk_full_message(e, len(todo) - n, bs, caches)) from e
     _report_failures(failures, caches)
-    outs = []
-    for cache in caches:
-        n_features = next(iter(cache.rows.values())).shape[0] if len(cache) else 0
-        out = np.full((len(paths), n_features), np.nan, dtype=np.float32)
-        known = [i for i, k in enumerate(keys) if k in cache]
-        if known: out[known] = cache.get([keys[i] for i in known])
-        outs.append(out)
-    return outs
+    return [_rows(cache, keys) for cache in caches]
 
+def _rows(cache:FeatureCache, keys:list)->np.ndarray:
+    "One row per key, NaN where the cache has none."
+    n_features = next(iter(cache.rows.values())).shape[0] if len(cache) else 0
+    out = np.full((len(keys), n_features), np.nan, dtype=np.float32)
+    known = [i for i, k in enumerate(keys) if k in cache]
+    if known: out[known] = cache.get([keys[i] for i in known])
+    return out
+
+# %% ../notebooks/02b_features.ipynb #6a82a4e7
 def compute_features(paths:list,         # image files
                      extractor,          # a `BackboneStats`, `MagentaStyle` or anything with `key` and `__call__`
                      view='center',      # one of `views`, or a callable view (see `image_view`)

@@ -19,6 +19,7 @@ from fastai.vision.all import (DataBlock, DataLoaders, TransformBlock, CategoryB
 import artsig
 from .core import settings, default_device, load_backbone, backbones, Backbone
 from .data import TASKS, task_frame, load_image, _to_rgb
+from .files import atomic_write
 
 # %% ../notebooks/02_learner.ipynb #85c21fda
 def open_work(item, # an image file, or a PIL image
@@ -214,7 +215,7 @@ def export_classifier(learn:Learner, # from `task_learner`, usually trained
     meta = {**meta, 'mean': list(meta['mean']), 'std': list(meta['std']), 'artsig_version': artsig.__version__,
             'torch_version': str(torch.__version__)}
     state = {k: v.detach().cpu() for k,v in learn.model.state_dict().items()}
-    torch.save(dict(format=CLASSIFIER_FORMAT, meta=meta, state_dict=state), path)
+    with atomic_write(path) as f: torch.save(dict(format=CLASSIFIER_FORMAT, meta=meta, state_dict=state), f)  # loaded weights-only
     return path
 
 # %% ../notebooks/02_learner.ipynb #8eefaba2

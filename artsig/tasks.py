@@ -18,7 +18,7 @@ from .core import settings
 from .data import wikiart100, filter_works, task_frame, split_random, TASKS
 from .features import BackboneStats, MagentaStyle, FeatureCache, compute_feature_sets, image_view, view_name
 from .heads import (FeatureHead, HeadConfig, classification_metrics, per_class_table, plot_confusion,
-                          plot_learning_curve, save_run)
+                          plot_learning_curve, save_run, new_run_folder)
 
 # %% ../notebooks/02d_tasks.ipynb #d1bc34e6
 @dataclass
@@ -150,27 +150,38 @@ def task_split(works:pd.DataFrame, task:str)->pd.DataFrame:
     return split_random(task_frame(works, task), task)
 
 # %% ../notebooks/02d_tasks.ipynb #2a7515dc
-def saved_head_path(task:str, models:Path=None)->Path:
-    "Where the trained head for `task` is kept: in `models`, else in `settings.cache/'models'`."
-    return Path(models or settings.cache/'models')/f'{task}_head.pth'
+def saved_head_path(task:str,         # 'genre', 'style' or 'artist'
+                    models:Path=None, # folder of heads; `settings.cache/'models'` by default
+                   )->Path:
+    "Where the trained head for `task` is kept."
+    return Path(models or settings.cache/'models')/f'{task}_head.safetensors'
 
-def save_task_head(result:TaskResult, models:Path=None)->Path:
-    "Save a task's head with the recipe that its features need."
-    path = saved_head_path(result.task, models); path.parent.mkdir(parents=True, exist_ok=True)
-    result.head.save(path)
-    path.with_suffix('.json').write_text(json.dumps({'task': result.task, 'extractors': result.recipe.extractors,
-        'views': [view_name(v) for v in result.recipe.views], 'mirror_invariant': result.recipe.mirror_invariant, 'metrics': result.metrics}))
-    return path
+def save_task_head(result:TaskResult, # from `train_task`
+                   models:Path=None,  # folder of heads; `settings.cache/'models'` by default
+                  )->Path:
+    "Save a task's head with the recipe its features need, in one file (no second file to fall out of step)."
+    recipe = result.recipe
+    return result.head.save(saved_head_path(result.task, models), task=result.task, metrics=result.metrics,
+        extractors=recipe.extractors, views=[view_name(v) for v in recipe.views], mirror_invariant=recipe.mirror_invariant)
 
-def load_task_head(task:str, models:Path=None)->tuple[FeatureHead, FeatureRecipe]:
+def _no_head_message(task:str, path:Path, models:Path=None)->str:
+    where = f' --models {models}' if models else ''
+    train = f"`artsig-fastpath --tasks {task}` or `artsig train --task {task}{where}`"
+    old = path.with_name(f'{task}_head.pth')
+    if old.exists(): return (f"{old} is a head in artsig's old pickled format, which artsig no longer loads (a pickle "
+        f"can run code). If you made it yourself, convert it: `from artsig.heads import convert_pickled_head; "
+        f"convert_pickled_head('{old}', '{path}')`; otherwise retrain with {train}.")
+    return f"No trained {task} head at {path}. Train one first: run {train}."
+
+def load_task_head(task:str,         # 'genre', 'style' or 'artist'
+                   models:Path=None, # folder of heads; `settings.cache/'models'` by default
+                  )->tuple[FeatureHead, FeatureRecipe]:
     "The head trained for `task` (by `fastpath` or `artsig train`), and its recipe."
     path = saved_head_path(task, models)
-    where = f' --models {models}' if models else ''
-    if not path.exists(): raise FileNotFoundError(f"No trained {task} head at {path}. Train one first: run "
-        f"`artsig-fastpath --tasks {task}` or `artsig train --task {task}{where}`.")
-    meta = json.loads(path.with_suffix('.json').read_text())
-    return FeatureHead.load(path), FeatureRecipe(tuple(map(tuple, meta['extractors'])), tuple(meta['views']),
-                                                 tuple(meta.get('mirror_invariant', ())))  # older heads mirrored every extractor
+    if not path.exists(): raise FileNotFoundError(_no_head_message(task, path, models))
+    head = FeatureHead.load(path)
+    m = head.meta
+    return head, FeatureRecipe(tuple(map(tuple, m['extractors'])), tuple(m['views']), tuple(m['mirror_invariant']))
 
 # %% ../notebooks/02d_tasks.ipynb #66f62a62
 def run_task(task:str,                  # 'genre', 'style' or 'artist'
@@ -193,7 +204,9 @@ def run_task(task:str,                  # 'genre', 'style' or 'artist'
 def cached_rows(recipe:FeatureRecipe)->dict:
     "Rows already in the feature cache for each extractor and view of `recipe`, without loading them."
     def count(shard):
-        with np.load(shard) as z: return len(z['keys'])
+        try:
+            with np.load(shard) as z: return len(z['keys'])
+        except Exception: return 0  # damaged: `FeatureCache.refresh` reports it and sets it aside
     rows = {}
     for view in recipe.views:
         for name, size in recipe.extractors:
@@ -206,24 +219,24 @@ def cached_rows(recipe:FeatureRecipe)->dict:
 @call_parse
 def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
              subset:str='all',               # 'all' wikiart100 works, or the 300-work 'mini' set
-             out:str=None,                   # folder for the reports; the checkout's `nbs_outputs` by default
+             out:str=None,                   # folder for the reports; a new `artsig-runs/fastpath-<time>` by default
              views:str='center flip',        # views to train on and average, space-separated (center, flip, full)
             ):
     "Features, heads and reports for genre, style and artist on wikiart100, on the CPU."
     import sys, matplotlib; matplotlib.use('Agg')
-    from artsig.heads import outputs_folder
     start, recipe, summary = time.time(), FeatureRecipe(views=tuple(views.split())), {}
+    out = Path(out) if out else new_run_folder('fastpath')
+    print(f'reports go to {out}')
     cached_at_start = cached_rows(recipe)
     for task in tasks.split():
-        folder = Path(out)/task if out else outputs_folder(task)
-        result = run_task(task, subset, recipe, out=folder, keep_head=True,
+        result = run_task(task, subset, recipe, out=out/task, keep_head=True,
                           command=' '.join(['artsig-fastpath', *sys.argv[1:]]))
         summary[task] = result.metrics
         print(f"{task}: accuracy {result.metrics['accuracy']:.1%}, top-3 {result.metrics['top3_accuracy']:.1%}, "
               f"macro-F1 {result.metrics['macro_f1']:.3f} ({result.durations})", flush=True)
     total_s = time.time() - start
     print(f'all done in {total_s:.0f}s')
-    save_run(Path(out)/'fastpath' if out else outputs_folder('fastpath'), summary, recipe=recipe.describe(), tasks=tasks,
+    save_run(out/'fastpath', summary, recipe=recipe.describe(), tasks=tasks,
              command=' '.join(['artsig-fastpath', *sys.argv[1:]]), data=f'wikiart100 ({subset})', total_s=round(total_s),
              feature_rows_cached_at_start=cached_at_start, torch_threads=torch.get_num_threads())
     return summary

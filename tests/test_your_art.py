@@ -1,5 +1,5 @@
 "Classify your own art, headless: the upload widget fed as a browser would feed it, and the `artsig` command on real images."
-import io, json, subprocess, sys
+import io, json, os, subprocess, sys
 from datetime import datetime
 from pathlib import Path
 import numpy as np, pytest
@@ -100,6 +100,27 @@ def test_widget_handles_several_files_and_bad_ones_at_once(art, painting, photo)
     assert len(box.results.children) == 1  # a.jpg; doc.pdf and empty.png refused; b.jpg beyond max_files
     for says in ('4 files uploaded; showing the first 3', 'doc.pdf is a PDF', 'empty.png is empty'):
         assert says in box.status.value, box.status.value
+
+def files_under(*folders)->set:
+    return {str(f) for folder in folders for f in Path(folder).rglob('*')}
+
+def test_hostile_uploads_get_answers_and_write_nothing(art, painting, tmp_path, monkeypatch):
+    import tempfile
+    monkeypatch.chdir(tmp_path)
+    before = files_under(tmp_path, settings.cache), set(os.listdir(tempfile.gettempdir()))
+    box = YourArt(art, heatmap=False, max_files=6)
+    art_bytes = painting.read_bytes()
+    names = ['../../x.jpg', '/etc/passwd.jpg', 'a\x00b.jpg', 'caf\udce9.jpg', '..\\..\\win.jpg', 'x'*300 + '.jpg']
+    box.upload.value = tuple(item(n, art_bytes) for n in names)
+    assert len(box.results.children) == 6
+    titles = [c.children[0].value for c in box.results.children]
+    for shown in ('>x.jpg<', '>passwd.jpg<', '>a?b.jpg<', '>caf?.jpg<', '>win.jpg<'): assert any(shown in t for t in titles), (shown, titles)
+    assert all(len(t) < 250 for t in titles)
+    box.upload.value = tuple(item(f'{i}.jpg', art_bytes) for i in range(200))
+    assert '200 files uploaded; showing the first 6' in box.status.value and len(box.results.children) == 6
+    box.upload.value = (item('huge.jpg', b'\xff\xd8\xff' + bytes(100 * 2**20)),)
+    assert 'huge.jpg is 100 MB' in box.status.value and 'Save it smaller' in box.status.value
+    assert (files_under(tmp_path, settings.cache), set(os.listdir(tempfile.gettempdir()))) == before
 
 def test_widget_reads_colab_ipywidgets7_values(art, painting):
     box = YourArt(art, heatmap=False)
