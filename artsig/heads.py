@@ -98,10 +98,16 @@ class FeatureHead:
         return self
 
     @torch.no_grad()
-    def predict_proba(self, views:list)->np.ndarray:
-        "Class probabilities, averaged over the views given."
+    def logits(self, views:list, # one (n, n_features) array per view
+              )->np.ndarray:     # (n_views, n, n_classes)
+        "The network's raw scores for each view, before softmax."
         self.model.eval()
-        return np.mean([F.softmax(self.model(torch.from_numpy(self.scaler(v))), 1).numpy() for v in views], 0)
+        return np.stack([self.model(torch.from_numpy(self.scaler(v))).numpy() for v in views])
+
+    def predict_proba(self, views:list, # one (n, n_features) array per view
+                     )->np.ndarray:
+        "Class probabilities, averaged over the views given."
+        return np.mean(F.softmax(torch.from_numpy(self.logits(views)), -1).numpy(), 0)
 
     def predict(self, views:list)->list:
         "The most likely class name per work."

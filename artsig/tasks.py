@@ -81,6 +81,7 @@ class TaskResult:
     "A trained head with its validation predictions, scores and timings."
     task:str; head:FeatureHead; works:pd.DataFrame; probs:np.ndarray; metrics:dict; durations:dict
     recipe:FeatureRecipe; config:HeadConfig
+    logits:np.ndarray=None  # (n_views, n_valid, n_classes) the head's raw scores for the validation works
     @property
     def valid(self)->pd.DataFrame: return self.works[self.works.is_valid].reset_index(drop=True)
     def per_class(self)->pd.DataFrame: return per_class_table(self.valid[self.task].tolist(), self.probs, self.head.vocab)
@@ -110,10 +111,11 @@ def train_task(works:pd.DataFrame,         # works with the task's labels and an
     head = FeatureHead(vocab, widths, config).fit([x[train] for x in views.values()], works[task][train].tolist(),
                                                   [x[valid] for x in views.values()], works[task][valid].tolist())
     head_s = time.time() - start
+    logits = head.logits([x[valid] for x in views.values()])
     probs = head.predict_proba([x[valid] for x in views.values()])
     metrics = classification_metrics(works[task][valid].tolist(), probs, vocab)
     return TaskResult(task, head, works, probs, metrics, {'features_s': round(features_s, 1), 'head_s': round(head_s, 1)},
-                      recipe, config)
+                      recipe, config, logits)
 
 # %% ../notebooks/02d_tasks.ipynb #a1f1910b
 def report_task(result:TaskResult,

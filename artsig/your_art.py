@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['MAX_SIDE', 'MAX_UPLOAD_BYTES', 'upload_name', 'read_upload', 'read_image_file', 'outside_scores',
-           'heldout_outside_scores', 'energy', 'ArtPrediction', 'ArtClassifier', 'outside_images', 'outside_report',
-           'uploaded_files', 'bars_html', 'YourArt', 'cli_predict', 'cli_similar', 'cli_train', 'main']
+           'heldout_outside_scores', 'energy', 'ArtPrediction', 'task_calibration', 'ArtClassifier', 'outside_images',
+           'outside_report', 'uploaded_files', 'bars_html', 'sets_html', 'YourArt', 'cli_predict', 'cli_similar',
+           'cli_train', 'main']
 
 # %% ../notebooks/09_your_art.ipynb #bf9d9acd
 import argparse, html, io, json, sys, unicodedata
@@ -20,6 +21,8 @@ from .heads import FeatureHead, HeadConfig, save_run
 from .tasks import (FeatureRecipe, load_task_head, save_task_head, study_works, task_split, train_task,
                           recipe_features, image_features)
 from .similarity import Gallery, neighbours
+from .confidence import Calibration, calibrate
+from .heads import label_indices
 
 # %% ../notebooks/09_your_art.ipynb #ed520fef
 MAX_SIDE = 1024              # uploads are shrunk to this many pixels a side
@@ -67,9 +70,7 @@ def heldout_outside_scores(gallery:Gallery, rows:np.ndarray, k:int=5)->np.ndarra
 @torch.no_grad()
 def energy(head:FeatureHead, views:list)->np.ndarray:
     "−logsumexp of the head's logits, averaged over views: higher means no class stands out."
-    head.model.eval()
-    logits = np.mean([head.model(torch.from_numpy(head.scaler(v))).numpy() for v in views], 0)
-    return -torch.logsumexp(torch.from_numpy(logits), 1).numpy()
+    return -torch.logsumexp(torch.from_numpy(head.logits(views).mean(0)), 1).numpy()
 
 # %% ../notebooks/09_your_art.ipynb #7bf46286
 @dataclass
@@ -81,6 +82,8 @@ class ArtPrediction:
     similar_artists:list     # [(artist name, cosine to the artist's centroid), ...]
     outside_score:float; outside:bool       # far from every known work?
     artist_energy:float=None; unsure_artist:bool=False
+    sets:dict=None           # {task: [class label, ...]}: the classes that hold the right one with probability `confidence`
+    confidence:float=0.9
     @property
     def message(self)->str:
         if self.outside: return ("This does not look like a painting: it is further from every known work than 95% "
@@ -93,8 +96,22 @@ class ArtPrediction:
         return {'name': self.name, 'looks_like_a_painting': not self.outside, 'outside_score': round(self.outside_score, 4),
                 'unsure_artist': self.unsure_artist, 'message': self.message,
                 'top': {t: [[c, round(float(p), 4)] for c, p in v] for t, v in self.top.items()},
+                'prediction_sets': {t: {'confidence': self.confidence, 'classes': v} for t, v in (self.sets or {}).items()},
                 'nearest_works': json.loads(self.nearest[cols].to_json(orient='records')),
                 'similar_artists': [[a, round(float(s), 4)] for a, s in self.similar_artists]}
+
+def task_calibration(head:FeatureHead,     # a task's head
+                     recipe:FeatureRecipe,  # the features it reads
+                     works:pd.DataFrame,    # the collection (any split columns are ignored)
+                     task:str,              # 'genre', 'style' or 'artist'
+                    )->Calibration:
+    "Temperature and conformal scores fitted on the validation works of `task`'s own split, which its head never trained on."
+    split = task_split(works.drop(columns=['is_valid', 'dup_group'], errors='ignore'), task)
+    valid = split[split.is_valid.to_numpy() & split[task].isin(head.vocab).to_numpy()]
+    views, _ = recipe_features(valid.path.tolist(), recipe, progress=False)
+    ok = ~np.isnan(np.concatenate(list(views.values()), 1)).any(1)
+    logits = head.logits([v[ok] for v in views.values()])
+    return calibrate(logits, label_indices(valid[task][ok].tolist(), head.vocab))
 
 class ArtClassifier:
     "Heads for genre, style and artist, a gallery of known works and calibrated out-of-distribution checks."
@@ -102,9 +119,13 @@ class ArtClassifier:
                  works:pd.DataFrame,         # known works with `is_valid` and `dup_group` (e.g. `task_split(.., 'artist')`)
                  k:int=5,                    # the k-th nearest work sets the distance score
                  quantile:float=0.95,        # share of validation paintings under the thresholds
-                 progress:bool=True):
+                 progress:bool=True,
+                 confidence:float=0.9,       # coverage of the prediction sets
+                 calibrations:dict=None,     # {task: `Calibration`}; fitted on each task's validation works when None
+                ):
         if not heads: raise ValueError("ArtClassifier needs at least one trained head, e.g. {'artist': load_task_head('artist')}.")
-        self.heads, self.k, self.quantile = dict(heads), k, quantile
+        self.heads, self.k, self.quantile, self.confidence = dict(heads), k, quantile, confidence
+        self.calibrations = calibrations or {t: task_calibration(h, r, works, t) for t, (h, r) in self.heads.items()}
         self.recipe = (heads.get('artist') or next(iter(heads.values())))[1]
         self.gallery = Gallery(works, self.recipe, progress=progress)
         gw = self.gallery.works
@@ -145,7 +166,8 @@ class ArtClassifier:
         views = lambda recipe: list(feats[recipe.describe()].values())
         vectors = self.gallery.embed(feats[self.recipe.describe()])
         outside = outside_scores(self.gallery, vectors, self.k)
-        probs = {t: h.predict_proba(views(r)) for t, (h, r) in self.heads.items()}
+        probs = {t: self.calibrations[t].probs(h.logits(views(r))) for t, (h, r) in self.heads.items()}
+        sets = {t: self.calibrations[t].sets(p, self.confidence) for t, p in probs.items()}
         en = energy(self.heads['artist'][0], views(self.heads['artist'][1])) if 'artist' in self.heads else None
         nearest = self.gallery.index.nearest_works(vectors, k)
         artist_sims = vectors @ self.centroids.values.T
@@ -158,7 +180,9 @@ class ArtClassifier:
             out.append(ArtPrediction(name, tops, nearest[nearest['query'] == i].reset_index(drop=True), similar,
                                      float(outside[i]), bool(outside[i] > self.outside_threshold),
                                      None if en is None else float(en[i]),
-                                     bool(en is not None and en[i] > self.energy_threshold)))
+                                     bool(en is not None and en[i] > self.energy_threshold),
+                                     {t: [self.label(t, self.heads[t][0].vocab[j]) for j in s[i]] for t, s in sets.items()},
+                                     self.confidence))
         return out
 
     def heatmap(self, img:Image.Image, **kwargs)->np.ndarray:
@@ -224,6 +248,13 @@ def bars_html(title:str, pairs:list)->str:
                    f'<span>{p:.0%}</span></div>' for c, p in pairs)
     return f'<div style="margin:0 12px 6px 0"><b>{html.escape(title)}</b>{rows}</div>'
 
+def sets_html(pred)->str:
+    "One line per task: the classes that hold the right one with the prediction's confidence."
+    noun = {'genre': 'genre', 'style': 'style', 'artist': 'painter'}
+    lines = ''.join(f'<div>With {pred.confidence:.0%} confidence the {noun.get(t, t)} is '
+                    f'{"" if len(v) == 1 else "one of "}<b>{html.escape(", ".join(v))}</b>.</div>' for t, v in (pred.sets or {}).items())
+    return f'<div style="font-size:12px;margin:4px 12px 6px 0;flex-basis:100%">{lines}</div>'
+
 def _work_tile(work)->widgets.Widget:
     try: thumb = widgets.Image(value=_jpeg(load_image(work.path, min_side=128), 120), format='jpeg')
     except UnreadableImage: thumb = widgets.HTML('<i>image unreadable</i>')
@@ -287,6 +318,7 @@ class YourArt(widgets.VBox):
         if not pred.outside:
             bars = ''.join(bars_html(t, pred.top[t]) for t in ('genre', 'style', 'artist') if t in pred.top)
             bars += bars_html('most similar artists (cosine)', [(a, max(s, 0)) for a, s in pred.similar_artists])
+            bars += sets_html(pred)
             parts.append(widgets.HBox([widgets.Image(value=_jpeg(img, 240), format='jpeg'),
                                        widgets.HTML(f'<div style="display:flex;flex-wrap:wrap">{bars}</div>')]))
         title = 'nearest known works' if not pred.outside else 'nearest known works (none is close)'
@@ -304,6 +336,9 @@ def _table(preds:list)->pd.DataFrame:
     for p in preds:
         row = {'image': p.name, 'painting?': 'no' if p.outside else 'yes'}
         for t, v in p.top.items(): row[t] = '—' if p.outside else f'{v[0][0]} ({v[0][1]:.0%})'
+        if p.sets and 'artist' in p.sets and not p.outside:
+            names = p.sets['artist']
+            row[f'artists ({p.confidence:.0%} set)'] = ', '.join(names[:3]) + (f' +{len(names) - 3}' if len(names) > 3 else '')
         row['nearest work'] = f"{p.nearest.artist_name[0]}: {p.nearest.title.fillna('untitled')[0]}" if len(p.nearest) else ''
         rows.append(row)
     return pd.DataFrame(rows)
@@ -318,10 +353,11 @@ def _read_all(paths:list)->tuple:
 def _write_json(path, record:dict):
     if path: write_text(path, json.dumps(record, indent=2, default=str)); print(f'wrote {path}')
 
-def cli_predict(images:list, subset='all', models=None, top=5, k=5, json_path=None, bs=8)->int:
-    "`artsig predict`: top classes, nearest work and the painting check per image."
+def cli_predict(images:list, subset='all', models=None, top=5, k=5, json_path=None, bs=8, confidence=0.9)->int:
+    "`artsig predict`: calibrated top classes, prediction sets, nearest work and the painting check per image."
     from fastprogress.fastprogress import progress_bar
-    art = ArtClassifier.from_saved(subset, models=models)
+    if not 0 < confidence < 1: raise ValueError(f"--confidence must be between 0 and 1 (e.g. 0.9), not {confidence}.")
+    art = ArtClassifier.from_saved(subset, models=models, confidence=confidence)
     imgs, names, failed = _read_all(images)
     preds = []
     for s in progress_bar(range(0, len(imgs), bs), display=len(imgs) > bs):
@@ -369,6 +405,7 @@ def main(argv:list=None)->int:
     common.add_argument('--json', dest='json_path', default=None, metavar='OUT.json', help='also write results as JSON')
     pr = sub.add_parser('predict', parents=[common], help='genre, style and artist of images')
     pr.add_argument('images', nargs='+'); pr.add_argument('--top', type=int, default=5); pr.add_argument('--k', type=int, default=5)
+    pr.add_argument('--confidence', type=float, default=0.9, help='coverage of the prediction sets (default: 0.9)')
     si = sub.add_parser('similar', parents=[common], help='nearest known works of images')
     si.add_argument('images', nargs='+'); si.add_argument('--k', type=int, default=8)
     tr = sub.add_parser('train', parents=[common], help='train and keep a head')

@@ -78,7 +78,8 @@ def test_widget_shows_predictions_neighbours_and_heatmap(art, painting):
     box.upload.value = (item('mine.jpg', painting.read_bytes()),)
     card, = box.results.children
     shown = text(card)
-    for word in ('genre', 'style', 'artist', 'most similar artists', 'nearest known works', 'what the artist model looked at'):
+    for word in ('genre', 'style', 'artist', 'most similar artists', 'nearest known works', 'what the artist model looked at',
+                 'With 90% confidence the painter is'):
         assert word in shown, word
     assert '%' in shown and 'does not look like a painting' not in shown
     tiles = [w for w in card.children if isinstance(w, widgets.HBox) and all(isinstance(c, widgets.VBox) for c in w.children)]
@@ -148,7 +149,7 @@ def test_cli_predict_on_paintings_and_outside_images(models, art, tmp_path):
     paintings = works.path[works.is_valid.to_numpy()].iloc[:4].tolist()
     outside = outside_images().path.tolist()
     out = tmp_path/'pred.json'
-    r = run_cli('predict', *paintings, *outside, '--subset', 'mini', '--models', models, '--json', out)
+    r = run_cli('predict', *paintings, *outside, '--subset', 'mini', '--models', models, '--json', out, '--confidence', '0.8')
     assert r.returncode == 0, r.stderr
     assert 'painting?' in r.stdout and f'wrote {out}' in r.stdout
     preds = json.loads(out.read_text())['predictions']
@@ -159,6 +160,11 @@ def test_cli_predict_on_paintings_and_outside_images(models, art, tmp_path):
     flagged = [p for p in preds[4:] if not p['looks_like_a_painting']]
     assert all(p['message'].startswith('This does not look like a painting') for p in flagged)
     assert all(len(p['top']['artist']) == 5 and p['nearest_works'] for p in preds)
+    for p in preds:  # calibrated sets at the asked confidence, led by the top class
+        sets = p['prediction_sets']
+        assert sets['artist']['confidence'] == 0.8 and sets['artist']['classes'][0] == p['top']['artist'][0][0]
+    assert 'artists (80% set)' in r.stdout
+    assert run_cli('predict', paintings[0], '--subset', 'mini', '--models', models, '--confidence', '90').returncode == 2
 
 def test_cli_similar_and_bad_inputs(models, painting, tmp_path):
     out = tmp_path/'near.json'
