@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from PIL import Image
-from .data import load_image, decode_image, UnreadableImage, TASKS
+from .data import load_image, decode_image, split_random, UnreadableImage, TASKS
 from .files import write_text
-from .heads import FeatureHead, HeadConfig, save_run
-from .tasks import (FeatureRecipe, load_task_head, save_task_head, study_works, task_split, train_task,
+from .heads import FeatureHead, HeadConfig, label_indices, save_run
+from .tasks import (FeatureRecipe, load_task_head, save_task_head, saved_head_path, study_works, task_split, train_task,
                           recipe_features, image_features)
 from .similarity import Gallery, neighbours
 from .confidence import Calibration, calibrate
-from .heads import label_indices
+from .dating import DateHead, dated_works, train_date_head
 
 # %% ../notebooks/09_your_art.ipynb #ed520fef
 MAX_SIDE = 1024              # uploads are shrunk to this many pixels a side
@@ -84,6 +84,7 @@ class ArtPrediction:
     artist_energy:float=None; unsure_artist:bool=False
     sets:dict=None           # {task: [class label, ...]}: the classes that hold the right one with probability `confidence`
     confidence:float=0.9
+    date:dict=None           # {'year', 'low', 'high'}: when it was painted, with an interval at `confidence`
     @property
     def message(self)->str:
         if self.outside: return ("This does not look like a painting: it is further from every known work than 95% "
@@ -97,6 +98,7 @@ class ArtPrediction:
                 'unsure_artist': self.unsure_artist, 'message': self.message,
                 'top': {t: [[c, round(float(p), 4)] for c, p in v] for t, v in self.top.items()},
                 'prediction_sets': {t: {'confidence': self.confidence, 'classes': v} for t, v in (self.sets or {}).items()},
+                'date': None if self.date is None else {**self.date, 'confidence': self.confidence},
                 'nearest_works': json.loads(self.nearest[cols].to_json(orient='records')),
                 'similar_artists': [[a, round(float(s), 4)] for a, s in self.similar_artists]}
 
@@ -122,9 +124,10 @@ class ArtClassifier:
                  progress:bool=True,
                  confidence:float=0.9,       # coverage of the prediction sets
                  calibrations:dict=None,     # {task: `Calibration`}; fitted on each task's validation works when None
+                 dating:DateHead=None,       # estimates when a work was painted; no dates when None
                 ):
         if not heads: raise ValueError("ArtClassifier needs at least one trained head, e.g. {'artist': load_task_head('artist')}.")
-        self.heads, self.k, self.quantile, self.confidence = dict(heads), k, quantile, confidence
+        self.heads, self.k, self.quantile, self.confidence, self.dating = dict(heads), k, quantile, confidence, dating
         self.calibrations = calibrations or {t: task_calibration(h, r, works, t) for t, (h, r) in self.heads.items()}
         self.recipe = (heads.get('artist') or next(iter(heads.values())))[1]
         self.gallery = Gallery(works, self.recipe, progress=progress)
@@ -145,9 +148,10 @@ class ArtClassifier:
 
     @classmethod
     def from_saved(cls, subset:str='all', tasks:tuple=TASKS, models:Path=None, **kwargs):
-        "Load the saved heads and build the gallery from wikiart100 (`subset` 'all' or 'mini')."
+        "Load the saved heads (and the date head, if one was trained) and build the gallery from wikiart100 (`subset` 'all' or 'mini')."
         heads = {t: load_task_head(t, models) for t in tasks}
-        return cls(heads, task_split(study_works(subset), 'artist'), **kwargs)
+        dating = DateHead.load(models) if saved_head_path('date', models).exists() else None
+        return cls(heads, task_split(study_works(subset), 'artist'), dating=dating, **kwargs)
 
     def label(self, task:str, c:str)->str:
         "A class as a person reads it."
@@ -169,6 +173,8 @@ class ArtClassifier:
         probs = {t: self.calibrations[t].probs(h.logits(views(r))) for t, (h, r) in self.heads.items()}
         sets = {t: self.calibrations[t].sets(p, self.confidence) for t, p in probs.items()}
         en = energy(self.heads['artist'][0], views(self.heads['artist'][1])) if 'artist' in self.heads else None
+        if self.dating is not None and self.dating.recipe.describe() not in feats: feats[self.dating.recipe.describe()] = image_features(images, self.dating.recipe)
+        dates = self.dating.estimate(views(self.dating.recipe), self.confidence).to_dict('records') if self.dating else [None]*len(images)
         nearest = self.gallery.index.nearest_works(vectors, k)
         artist_sims = vectors @ self.centroids.values.T
         out = []
@@ -182,7 +188,7 @@ class ArtClassifier:
                                      None if en is None else float(en[i]),
                                      bool(en is not None and en[i] > self.energy_threshold),
                                      {t: [self.label(t, self.heads[t][0].vocab[j]) for j in s[i]] for t, s in sets.items()},
-                                     self.confidence))
+                                     self.confidence, None if dates[i] is None else {k: int(v) for k, v in dates[i].items()}))
         return out
 
     def heatmap(self, img:Image.Image, **kwargs)->np.ndarray:
@@ -251,7 +257,9 @@ def bars_html(title:str, pairs:list)->str:
 def sets_html(pred)->str:
     "One line per task: the classes that hold the right one with the prediction's confidence."
     noun = {'genre': 'genre', 'style': 'style', 'artist': 'painter'}
-    lines = ''.join(f'<div>With {pred.confidence:.0%} confidence the {noun.get(t, t)} is '
+    lines = '' if pred.date is None else (f'<div>Painted around <b>{pred.date["year"]}</b> '
+                                          f'({pred.date["low"]}–{pred.date["high"]}, {pred.confidence:.0%} interval).</div>')
+    lines += ''.join(f'<div>With {pred.confidence:.0%} confidence the {noun.get(t, t)} is '
                     f'{"" if len(v) == 1 else "one of "}<b>{html.escape(", ".join(v))}</b>.</div>' for t, v in (pred.sets or {}).items())
     return f'<div style="font-size:12px;margin:4px 12px 6px 0;flex-basis:100%">{lines}</div>'
 
@@ -336,6 +344,7 @@ def _table(preds:list)->pd.DataFrame:
     for p in preds:
         row = {'image': p.name, 'painting?': 'no' if p.outside else 'yes'}
         for t, v in p.top.items(): row[t] = '—' if p.outside else f'{v[0][0]} ({v[0][1]:.0%})'
+        if p.date is not None and not p.outside: row['painted'] = f"{p.date['year']} ({p.date['low']}–{p.date['high']})"
         if p.sets and 'artist' in p.sets and not p.outside:
             names = p.sets['artist']
             row[f'artists ({p.confidence:.0%} set)'] = ', '.join(names[:3]) + (f' +{len(names) - 3}' if len(names) > 3 else '')
@@ -381,11 +390,20 @@ def cli_similar(images:list, subset='all', models=None, k=8, json_path=None)->in
     _write_json(json_path, {'nearest_works': record, 'skipped': failed})
     return 1 if failed else 0
 
+def _train_date(subset:str, models, recipe:FeatureRecipe, epochs:int=None)->dict:
+    "Train, calibrate and keep the date head on the works with a year."
+    works = split_random(dated_works(study_works(subset)), 'century')
+    head, valid = train_date_head(works, recipe, HeadConfig(**({'epochs': epochs} if epochs else {})))
+    m = {'mae_years': float((valid.year - valid.estimate).abs().mean()), 'n': len(valid)}
+    print(f"date: mean absolute error {m['mae_years']:.0f} years on {m['n']} validation works; saved {head.save(models)}")
+    return m
+
 def cli_train(task:str='artist', subset='all', models=None, quick=False, epochs=None, json_path=None)->int:
     "`artsig train`: train and keep a head (features from the cache, computed when missing)."
     recipe = FeatureRecipe(extractors=(('efficientnet_lite0', 224),)) if quick else FeatureRecipe()
     out = {}
-    for t in (TASKS if task == 'all' else [task]):
+    for t in ((*TASKS, 'date') if task == 'all' else [task]):
+        if t == 'date': out[t] = _train_date(subset, models, recipe, epochs); continue
         config = HeadConfig(**({'epochs': epochs} if epochs else {}))
         result = train_task(task_split(study_works(subset), t), t, recipe, config)
         path = save_task_head(result, models)
@@ -409,7 +427,7 @@ def main(argv:list=None)->int:
     si = sub.add_parser('similar', parents=[common], help='nearest known works of images')
     si.add_argument('images', nargs='+'); si.add_argument('--k', type=int, default=8)
     tr = sub.add_parser('train', parents=[common], help='train and keep a head')
-    tr.add_argument('--task', default='artist', choices=(*TASKS, 'all'))
+    tr.add_argument('--task', default='artist', choices=(*TASKS, 'date', 'all'))
     tr.add_argument('--quick', action='store_true', help='EfficientNet-Lite0 features only (fast, less accurate)')
     tr.add_argument('--epochs', type=int, default=None)
     a = vars(p.parse_args(argv))

@@ -79,7 +79,7 @@ def test_widget_shows_predictions_neighbours_and_heatmap(art, painting):
     card, = box.results.children
     shown = text(card)
     for word in ('genre', 'style', 'artist', 'most similar artists', 'nearest known works', 'what the artist model looked at',
-                 'With 90% confidence the painter is'):
+                 'With 90% confidence the painter is', 'Painted around'):
         assert word in shown, word
     assert '%' in shown and 'does not look like a painting' not in shown
     tiles = [w for w in card.children if isinstance(w, widgets.HBox) and all(isinstance(c, widgets.VBox) for c in w.children)]
@@ -163,7 +163,8 @@ def test_cli_predict_on_paintings_and_outside_images(models, art, tmp_path):
     for p in preds:  # calibrated sets at the asked confidence, led by the top class
         sets = p['prediction_sets']
         assert sets['artist']['confidence'] == 0.8 and sets['artist']['classes'][0] == p['top']['artist'][0][0]
-    assert 'artists (80% set)' in r.stdout
+    assert 'artists (80% set)' in r.stdout and 'painted' in r.stdout
+    assert all(p['date']['low'] <= p['date']['year'] <= p['date']['high'] and p['date']['confidence'] == 0.8 for p in preds)
     assert run_cli('predict', paintings[0], '--subset', 'mini', '--models', models, '--confidence', '90').returncode == 2
 
 def test_cli_similar_and_bad_inputs(models, painting, tmp_path):
