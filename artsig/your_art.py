@@ -91,7 +91,7 @@ class ArtPrediction:
                                  "of real paintings are, so no genre, style or artist is named.")
         if self.unsure_artist: return ("This looks like a painting, but not clearly like any of the known artists: "
                                        "the artist guesses below are weak.")
-        return ''
+        return "This looks like a painting: it is as close to known works as real paintings are."
     def as_dict(self)->dict:
         cols = [c for c in ('similarity', 'artist_name', 'title', 'year', 'style', 'genre', 'path') if c in self.nearest]
         return {'name': self.name, 'looks_like_a_painting': not self.outside, 'outside_score': round(self.outside_score, 4),
@@ -321,7 +321,8 @@ class YourArt(widgets.VBox):
     def card(self, pred:ArtPrediction, img:Image.Image)->widgets.Widget:
         "The widgets showing one prediction."
         head = widgets.HTML(f'<h4 style="margin:8px 0 2px">{html.escape(pred.name)}</h4>' + (
-            f'<div style="color:#b00020;font-weight:bold">{html.escape(pred.message)}</div>' if pred.message else ''))
+            f'<div style="color:{"#b00020" if pred.outside or pred.unsure_artist else "#2e7d32"};font-weight:bold">'
+            f'{html.escape(pred.message)}</div>'))
         parts = [head]
         if not pred.outside:
             bars = ''.join(bars_html(t, pred.top[t]) for t in ('genre', 'style', 'artist') if t in pred.top)
