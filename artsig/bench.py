@@ -19,7 +19,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from .core import settings, backbones, load_backbone, default_device, MissingWeights
 from .data import TASKS
 from .features import BackboneStats, compute_features, content_key, magenta_onnx
-from .heads import FeatureHead, HeadConfig, classification_metrics, outputs_folder, save_run
+from .heads import FeatureHead, HeadConfig, classification_metrics, outputs_folder, new_run_folder, save_run
 from .tasks import FeatureRecipe, extractor, recipe_features, study_works, task_split
 
 # %% ../notebooks/10_bench.ipynb #f4605034
@@ -359,7 +359,7 @@ def finetune_row(works:pd.DataFrame,    # the study's works, e.g. `study_works('
 # %% ../notebooks/10_bench.ipynb #98917c35
 def _quick_finetune()->dict: return dict(backbone='efficientnet_lite0', size=64, bs=16, head_epochs=1, epochs=1, lr_find_iters=30)
 
-def run_bench(out_path:Path=None,     # the record; `nbs_outputs/bench/bench.json` (a temporary file with `quick`)
+def run_bench(out_path:Path=None,     # the record; a new `artsig-runs/bench-<time>/bench.json` (a temporary file with `quick`)
               quick:bool=False,       # CI size: the mini set, efficientnet_lite0 everywhere, 32 images for speed
               skip_finetune:bool=False, # leave out the fine-tuning row even on a GPU
               tasks:tuple=TASKS,
@@ -369,7 +369,7 @@ def run_bench(out_path:Path=None,     # the record; `nbs_outputs/bench/bench.jso
              )->Path:                 # where the record was written
     "Run every benchmark row on this machine and write the record (`artsig.heads.save_run`'s format)."
     start, subset = time.time(), 'mini' if quick else 'all'
-    out_path = Path(out_path or (Path(tempfile.gettempdir())/'artsig-bench-quick.json' if quick else outputs_folder('bench')/'bench.json'))
+    out_path = Path(out_path or (Path(tempfile.gettempdir())/'artsig-bench-quick.json' if quick else new_run_folder('bench')/'bench.json'))
     probes = tuple(probes or (('efficientnet_lite0', 'resnet50') if quick else backbones))
     works, durations, speeds = study_works(subset), {}, {}
     t, repeats = time.time(), 3 if quick else 5
@@ -521,7 +521,7 @@ def bench_args(argv:list=None)->argparse.Namespace:
     p = argparse.ArgumentParser(prog='artsig-bench', description='Benchmark artsig on this machine: accuracy, time, memory, '
         'speed and share of the hardware peak for the study\'s recipe, artsig\'s default and each backbone, on wikiart100.')
     p.add_argument('--quick', action='store_true', help='CI-sized: the 300-work mini set, efficientnet_lite0 everywhere, 32 images for speed')
-    p.add_argument('--out', type=Path, default=None, help='the record (default: nbs_outputs/bench/bench.json; a temporary file with --quick)')
+    p.add_argument('--out', type=Path, default=None, help='the record (default: a new artsig-runs/bench-<time>/bench.json; a temporary file with --quick; nbs_outputs/bench/bench.json renews the committed one)')
     p.add_argument('--skip-finetune', action='store_true', help='leave out the fine-tuning row even on a GPU')
     p.add_argument('--tasks', nargs='+', default=list(TASKS), choices=TASKS, help='tasks to score (default: all three)')
     p.add_argument('--speed-images', type=int, default=None, help='images in the speed sample (default 256; 32 with --quick)')

@@ -51,12 +51,14 @@ def calibration_error(probs:np.ndarray, labels:np.ndarray, bins:int=15)->float:
 # %% ../notebooks/06b_confidence.ipynb #43c3110c
 def plot_reliability(probs:dict,        # {name: (n, n_classes) probabilities}, e.g. before and after
                      labels:np.ndarray, # true class indices
-                     title:str='', bins:int=15, ax=None):
+                     title:str='', bins:int=15, ax=None,
+                     min_works:int=10,  # bins with fewer works are not drawn (their accuracy is noise)
+                    ):
     "Reliability diagram: accuracy against confidence per bin, the diagonal where they agree."
     if ax is None: _, ax = plt.subplots(figsize=(3.6, 3.6))
     ax.plot([0, 1], [0, 1], color='grey', lw=1, ls='--')
     for name, p in probs.items():
-        t = reliability_table(p, labels, bins)
+        t = reliability_table(p, labels, bins).query('n >= @min_works')
         ax.plot(t.confidence, t.accuracy, marker='o', ms=3, label=f'{name} (ECE {calibration_error(p, labels, bins):.3f})')
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel='confidence of the top class', ylabel='how often it is right', title=title)
     ax.legend(fontsize=7, loc='upper left')
@@ -107,6 +109,7 @@ class Calibration:
     scores:np.ndarray      # conformal scores of the calibration works, at `temperature`
     penalty:float=0.01
     free_ranks:int=1
+    meta:dict=None         # what it was fitted for (task, head, works), as saved
 
     def probs(self, logits:np.ndarray)->np.ndarray:
         "Calibrated probabilities from per-view logits `(n_views, n, n_classes)`."
@@ -128,7 +131,7 @@ class Calibration:
     def load(cls, path:Path):
         "A calibration written by `save`."
         tensors, m = load_model_file(path)
-        return cls(m['temperature'], tensors['scores'].numpy(), m['penalty'], m['free_ranks'])
+        return cls(m['temperature'], tensors['scores'].numpy(), m['penalty'], m['free_ranks'], m.get('meta', {}))
 
 # %% ../notebooks/06b_confidence.ipynb #c0fbe70d
 def calibrate(logits:np.ndarray,  # (n_views, n, n_classes) raw scores of held-out works
@@ -156,7 +159,8 @@ def confidence_report(logits:np.ndarray,  # (n_views, n, n_classes) raw scores o
         order = rng.permutation(n); cal, test = order[:n//2], order[n//2:]
         c = calibrate(logits[:, cal], labels[cal], penalty, free_ranks)
         raw, probs = view_probs(logits[:, test]), c.probs(logits[:, test])
-        row = {'temperature': c.temperature, 'ece_before': calibration_error(raw, labels[test]),
+        row = {'temperature': c.temperature, 'top1_accuracy': (probs.argmax(1) == labels[test]).mean(),
+               'ece_before': calibration_error(raw, labels[test]),
                'ece_after': calibration_error(probs, labels[test])}
         for level in levels:
             sets = c.sets(probs, level)

@@ -363,16 +363,21 @@ def _to_rgb(im:Image.Image)->Image.Image:
         return paper
     return im.convert('RGB')
 
-def _upright(im:Image.Image, name)->Image.Image:
-    "`exif_transpose`, saying once in artsig's words when the EXIF block is damaged instead of PIL's raw warnings."
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter('always')
-        try: im = ImageOps.exif_transpose(im)
-        except Exception as e: caught.append(warnings.WarningMessage(str(e), UserWarning, '', 0))
-    if caught:
-        warnings.warn(f"{name}: its EXIF block (camera metadata, which also says which way is up) is damaged, so "
-                      "artsig read the picture without it; check that it is the right way up.", ExifWarning, stacklevel=3)
-    return im
+def _upright(im:Image.Image)->Image.Image:
+    "`exif_transpose`, or the image as it is when its EXIF block is too damaged to read."
+    try: return ImageOps.exif_transpose(im)
+    except Exception as e: warnings.warn(f'EXIF block unreadable ({e})'); return im
+
+def _in_artsig_words(caught:list, name):
+    "PIL's warnings about a damaged EXIF block as one `ExifWarning` naming the file; any other warning as it was."
+    exif = [w for w in caught if 'exif' in str(w.message).lower()]
+    if exif: warnings.warn(f"{name}: its EXIF block (camera metadata, which also says which way is up) is damaged, so "
+                           "artsig read the picture without it; check that it is the right way up.", ExifWarning, stacklevel=4)
+    for w in caught:
+        if w not in exif: warnings.warn(w.message, w.category, stacklevel=4)
+
+def _load(f, name, min_side:int=None)->Image.Image:
+    im = _open(f, name, min_side); im.load(); return im
 
 def _decode(f,                # a binary file object
             name,             # the file's name, for messages
@@ -381,8 +386,10 @@ def _decode(f,                # a binary file object
            )->Image.Image:
     "Decode `f` as RGB the right way up, or raise `UnreadableImage` naming `name`, the problem and `fix`."
     try:
-        im = _open(f, name, min_side)
-        im.load()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            im = _upright(_load(f, name, min_side))
+        _in_artsig_words(caught, name)
     except UnreadableImage: raise
     except UnidentifiedImageError as e:
         f.seek(0); head = f.read(8)
@@ -391,7 +398,7 @@ def _decode(f,                # a binary file object
         raise UnreadableImage(f"{name} is not an image PIL can read (a web page or text file saved as an image?). {fix}") from e
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise UnreadableImage(f"{name} is damaged ({e}): it may be truncated or corrupt. {fix}") from e
-    return _to_rgb(_upright(im, name))
+    return _to_rgb(im)
 
 def decode_image(content:bytes,     # the bytes of an image file
                  name:str,          # what to call it in messages, e.g. the uploaded file's name

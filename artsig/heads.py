@@ -220,6 +220,8 @@ def plot_learning_curve(history:list, title:str='', ax=None):
     return ax
 
 # %% ../notebooks/02c_heads.ipynb #0140e2aa
+_SPEED_FLAGS = {'avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'avx512_fp16', 'amx_tile', 'amx_bf16', 'amx_int8'}
+
 def machine_info()->dict:
     "What ran this: processor, cores, memory, GPU, library versions."
     import fastai
@@ -227,7 +229,10 @@ def machine_info()->dict:
             'fastai': fastai.__version__, 'cpu': platform.processor() or platform.machine(), 'cores': os.cpu_count(),
             'torch_threads': torch.get_num_threads()}
     try:
-        with open('/proc/cpuinfo') as f: info['cpu'] = next(l.split(':', 1)[1].strip() for l in f if l.startswith('model name'))
+        with open('/proc/cpuinfo') as f: lines = f.read().splitlines()
+        info['cpu'] = next(l.split(':', 1)[1].strip() for l in lines if l.startswith('model name'))
+        flags = set(next(l.split(':', 1)[1] for l in lines if l.startswith('flags')).split())
+        info['cpu_flags'] = sorted(flags & _SPEED_FLAGS)  # the ones that decide how fast bf16 and fp32 matmuls run
     except (OSError, StopIteration): pass
     try: info['memory_gb'] = round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30, 1)
     except (ValueError, OSError, AttributeError): pass

@@ -4,19 +4,20 @@
 
 # %% auto #0
 __all__ = ['MAX_SIDE', 'MAX_UPLOAD_BYTES', 'upload_name', 'read_upload', 'read_image_file', 'outside_scores',
-           'heldout_outside_scores', 'energy', 'ArtPrediction', 'task_calibration', 'ArtClassifier', 'outside_images',
-           'outside_report', 'uploaded_files', 'bars_html', 'sets_html', 'YourArt', 'cli_predict', 'cli_similar',
-           'cli_train', 'main']
+           'heldout_outside_scores', 'energy', 'ArtPrediction', 'task_calibration', 'kept_calibration', 'ArtClassifier',
+           'outside_images', 'outside_report', 'uploaded_files', 'bars_html', 'sets_html', 'YourArt', 'cli_predict',
+           'cli_similar', 'cli_train', 'main']
 
 # %% ../notebooks/09_your_art.ipynb #bf9d9acd
-import argparse, html, io, json, sys, unicodedata
+import argparse, hashlib, html, io, json, sys, unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from PIL import Image
 from .data import load_image, decode_image, split_random, UnreadableImage, TASKS
-from .files import write_text
+from .files import write_text, UnsafeModelFile
+from .features import content_key
 from .heads import FeatureHead, HeadConfig, label_indices, save_run
 from .tasks import (FeatureRecipe, load_task_head, save_task_head, saved_head_path, study_works, task_split, train_task,
                           recipe_features, image_features)
@@ -102,18 +103,42 @@ class ArtPrediction:
                 'nearest_works': json.loads(self.nearest[cols].to_json(orient='records')),
                 'similar_artists': [[a, round(float(s), 4)] for a, s in self.similar_artists]}
 
+def _validation_works(works:pd.DataFrame, task:str, head:FeatureHead)->pd.DataFrame:
+    "The validation works of `task`'s own split (the one its head was trained beside) whose label the head knows."
+    split = task_split(works.drop(columns=['is_valid', 'dup_group'], errors='ignore'), task)
+    return split[split.is_valid.to_numpy() & split[task].isin(head.vocab).to_numpy()]
+
 def task_calibration(head:FeatureHead,     # a task's head
                      recipe:FeatureRecipe,  # the features it reads
                      works:pd.DataFrame,    # the collection (any split columns are ignored)
                      task:str,              # 'genre', 'style' or 'artist'
                     )->Calibration:
     "Temperature and conformal scores fitted on the validation works of `task`'s own split, which its head never trained on."
-    split = task_split(works.drop(columns=['is_valid', 'dup_group'], errors='ignore'), task)
-    valid = split[split.is_valid.to_numpy() & split[task].isin(head.vocab).to_numpy()]
+    valid = _validation_works(works, task, head)
     views, _ = recipe_features(valid.path.tolist(), recipe, progress=False)
     ok = ~np.isnan(np.concatenate(list(views.values()), 1)).any(1)
     logits = head.logits([v[ok] for v in views.values()])
     return calibrate(logits, label_indices(valid[task][ok].tolist(), head.vocab))
+
+def kept_calibration(task:str, head:FeatureHead, recipe:FeatureRecipe, works:pd.DataFrame,
+                     models:Path=None, # the heads' folder; the calibration is kept beside the head
+                    )->Calibration:
+    "`task_calibration`, fitted once and kept beside the head; fitted again when the head file or the works change."
+    head_path = saved_head_path(task, models)
+    valid = _validation_works(works, task, head)
+    stamp = {'task': task, 'head': content_key(head_path),
+             'works': hashlib.blake2b('|'.join(valid.path + '=' + valid[task].astype(str)).encode(), digest_size=12).hexdigest()}
+    path = head_path.with_name(f'{task}_calibration.safetensors')
+    if path.exists():
+        try:
+            kept = Calibration.load(path)
+            if kept.meta == stamp: return kept
+        except (UnsafeModelFile, KeyError): pass  # damaged or foreign: fitted again below
+    fitted = task_calibration(head, recipe, works, task)
+    fitted.meta = stamp
+    try: fitted.save(path, **stamp)
+    except OSError as e: print(f'artsig: could not keep the {task} calibration beside its head ({e}); it is fitted again next time.', file=sys.stderr)
+    return fitted
 
 class ArtClassifier:
     "Heads for genre, style and artist, a gallery of known works and calibrated out-of-distribution checks."
@@ -149,9 +174,10 @@ class ArtClassifier:
     @classmethod
     def from_saved(cls, subset:str='all', tasks:tuple=TASKS, models:Path=None, **kwargs):
         "Load the saved heads (and the date head, if one was trained) and build the gallery from wikiart100 (`subset` 'all' or 'mini')."
-        heads = {t: load_task_head(t, models) for t in tasks}
+        heads, works = {t: load_task_head(t, models) for t in tasks}, task_split(study_works(subset), 'artist')
         dating = DateHead.load(models) if saved_head_path('date', models).exists() else None
-        return cls(heads, task_split(study_works(subset), 'artist'), dating=dating, **kwargs)
+        calibrations = {t: kept_calibration(t, h, r, works, models) for t, (h, r) in heads.items()}
+        return cls(heads, works, dating=dating, calibrations=calibrations, **kwargs)
 
     def label(self, task:str, c:str)->str:
         "A class as a person reads it."

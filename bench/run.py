@@ -1,6 +1,6 @@
 """Reproduce artsig's benchmark table on this machine: the same as the `artsig-bench` command.
 
-Writes `nbs_outputs/bench/bench.json` (accuracy and macro-F1 per task, seconds and peak memory per phase, images/s,
+Writes a new `artsig-runs/bench-<time>/bench.json` (`--out nbs_outputs/bench/bench.json` renews the committed record) (accuracy and macro-F1 per task, seconds and peak memory per phase, images/s,
 FLOPs/image and the share of the measured matmul peak, for the study's recipe, artsig's default and every backbone)
 and prints the table. Run it on an otherwise idle machine:
 

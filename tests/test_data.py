@@ -204,3 +204,17 @@ def test_near_duplicates_stay_together(tmp_path):
         assert (s.groupby('dup_group').is_valid.nunique() == 1).all()
         a = split_by_artist(df, seed=seed, groups=groups)
         assert (a.groupby('artist').is_valid.nunique() == 1).all() and a.is_valid.any() and (~a.is_valid).any()
+
+
+def test_damaged_exif_is_one_warning_in_artsig_words(tmp_path):
+    "A JPEG whose EXIF block is cut short loads, with one ExifWarning naming it and none of PIL's raw warnings."
+    import warnings
+    from artsig.data import ExifWarning
+    exif = Image.Exif(); exif[0x0112] = 6
+    buf = io.BytesIO(); Image.new('RGB', (64, 48), (200, 100, 50)).save(buf, 'JPEG', exif=exif.tobytes()[:-6])
+    path = tmp_path/'phone.jpg'; path.write_bytes(buf.getvalue())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        assert load_image(path).size == (64, 48)
+    assert [w.category for w in caught] == [ExifWarning]
+    assert 'phone.jpg' in str(caught[0].message) and 'right way up' in str(caught[0].message)
