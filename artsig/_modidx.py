@@ -235,6 +235,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'artsig.features.MagentaStyle.__call__': ('features.html#magentastyle.__call__', 'artsig/features.py'),
                                  'artsig.features.MagentaStyle.__init__': ('features.html#magentastyle.__init__', 'artsig/features.py'),
                                  'artsig.features._bf16_ok': ('features.html#_bf16_ok', 'artsig/features.py'),
+                                 'artsig.features._bytes_left': ('features.html#_bytes_left', 'artsig/features.py'),
                                  'artsig.features._compute_batch': ('features.html#_compute_batch', 'artsig/features.py'),
                                  'artsig.features._content_keys': ('features.html#_content_keys', 'artsig/features.py'),
                                  'artsig.features._digest': ('features.html#_digest', 'artsig/features.py'),

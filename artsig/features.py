@@ -16,7 +16,7 @@ from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from .core import settings, load_backbone, default_device
 from .data import load_image, UnreadableImage
-from .files import atomic_write, write_text, FileLock, DiskFull
+from .files import atomic_write, write_text, FileLock, DiskFull, check_space
 
 # %% ../notebooks/02b_features.ipynb #13f9b2c2
 views = ('center', 'full', 'flip')
@@ -266,10 +266,14 @@ def _compute_batch(batch:list, first_path:dict, jobs:list, caches:list)->list:
     return failed
 
 # %% ../notebooks/02b_features.ipynb #499fda05
-def _disk_full_message(e:DiskFull, batches_left:int, bs:int, caches:list)->str:
+def _bytes_left(batches_left:int, bs:int, caches:list)->int:
+    "About how many bytes the shards of `batches_left` more batches take: float16 rows and a 96-byte key each."
     widths = [next(iter(c.rows.values())).shape[0] for c in caches if len(c)]
-    need = batches_left * bs * 2 * sum(widths) * len(caches) / max(len(widths), 1)
-    return (f"{e.strerror if e.strerror else e} About {need/2**20:,.0f} MB more are needed for the "
+    per_row = (2 * sum(widths) / max(len(widths), 1) + 96) * len(caches)
+    return int(batches_left * bs * per_row)
+
+def _disk_full_message(e:DiskFull, batches_left:int, bs:int, caches:list)->str:
+    return (f"{e.strerror if e.strerror else e} About {_bytes_left(batches_left, bs, caches)/2**20:,.0f} MB more are needed for the "
             f"{batches_left * bs:,} images left; the rows computed so far are kept, and a rerun goes on from them.")
 
 # %% ../notebooks/02b_features.ipynb #798f7ab2
@@ -295,6 +299,8 @@ def compute_feature_sets(paths:list,     # image files
         try:
             with FileLock(root/'.lock'): failures += _compute_batch(batch, first_path, jobs, caches)
         except DiskFull as e: raise DiskFull(e.errno, _disk_full_message(e, len(todo) - n, bs, caches)) from e
+        if n == 0 and len(todo) > 1:  # the rows' width is known now: say at once if the rest cannot fit
+            check_space(root, _bytes_left(len(todo) - 1, bs, caches), f'the features of {(len(todo) - 1) * bs:,} more images')
     _report_failures(failures, caches)
     return [_rows(cache, keys) for cache in caches]
 

@@ -155,16 +155,20 @@ def test_full_disk_while_caching_images(small_disk):
     for f in files: load_image(f)                                       # and every cached image is whole
     FIGURES.setdefault('disk_full', []).append({'step': 'image caching', 'filesystem': 'tmpfs 512 KB', 'whole_files_left': len(files), 'partial_files_left': 0})
 
-def test_full_disk_while_extracting_features(small_disk):
+@pytest.mark.parametrize('caught', ['before writing', 'while writing'])
+def test_full_disk_while_extracting_features(small_disk, caught, monkeypatch):
+    import artsig.features
+    if caught == 'while writing': monkeypatch.setattr(artsig.features, 'check_space', lambda *a: None)  # no early check
     paths = wikiart100('mini').path.tolist()[:120]
     lite0 = BackboneStats('efficientnet_lite0', bf16=False)
     with pytest.raises(DiskFull, match=str(small_disk)) as e: compute_features(paths, lite0, size=64, bs=8, cache_root=small_disk, progress=False)
-    assert 'MB more are needed' in str(e.value)
+    assert ('Not enough room' if caught == 'before writing' else 'MB more are needed') in str(e.value)
     shards = list(small_disk.rglob('shard-*.npz'))
     assert shards and not [f for f in small_disk.rglob('.*.tmp')]
     for s in shards: read_shard(s)
     assert 0 < len(FeatureCache(lite0.key, 'center', 64, small_disk)) < len(paths)
-    FIGURES.setdefault('disk_full', []).append({'step': 'feature extraction', 'filesystem': 'tmpfs 512 KB', 'whole_shards_left': len(shards), 'partial_files_left': 0})
+    FIGURES.setdefault('disk_full', []).append({'step': f'feature extraction, caught {caught}', 'filesystem': 'tmpfs 512 KB',
+                                                'whole_shards_left': len(shards), 'partial_files_left': 0})
 
 
 # ---- model files from somebody else
