@@ -110,11 +110,10 @@ def _validation_works(works:pd.DataFrame, task:str, head:FeatureHead)->pd.DataFr
 
 def task_calibration(head:FeatureHead,     # a task's head
                      recipe:FeatureRecipe,  # the features it reads
-                     works:pd.DataFrame,    # the collection (any split columns are ignored)
+                     valid:pd.DataFrame,    # validation works of the task's own split (`_validation_works`)
                      task:str,              # 'genre', 'style' or 'artist'
                     )->Calibration:
-    "Temperature and conformal scores fitted on the validation works of `task`'s own split, which its head never trained on."
-    valid = _validation_works(works, task, head)
+    "Temperature and conformal scores fitted on validation works, which the head never trained on."
     views, _ = recipe_features(valid.path.tolist(), recipe, progress=False)
     ok = ~np.isnan(np.concatenate(list(views.values()), 1)).any(1)
     logits = head.logits([v[ok] for v in views.values()])
@@ -134,7 +133,7 @@ def kept_calibration(task:str, head:FeatureHead, recipe:FeatureRecipe, works:pd.
             kept = Calibration.load(path)
             if kept.meta == stamp: return kept
         except (UnsafeModelFile, KeyError): pass  # damaged or foreign: fitted again below
-    fitted = task_calibration(head, recipe, works, task)
+    fitted = task_calibration(head, recipe, valid, task)
     fitted.meta = stamp
     try: fitted.save(path, **stamp)
     except OSError as e: print(f'artsig: could not keep the {task} calibration beside its head ({e}); it is fitted again next time.', file=sys.stderr)
@@ -153,7 +152,8 @@ class ArtClassifier:
                 ):
         if not heads: raise ValueError("ArtClassifier needs at least one trained head, e.g. {'artist': load_task_head('artist')}.")
         self.heads, self.k, self.quantile, self.confidence, self.dating = dict(heads), k, quantile, confidence, dating
-        self.calibrations = calibrations or {t: task_calibration(h, r, works, t) for t, (h, r) in self.heads.items()}
+        self.calibrations = calibrations or {t: task_calibration(h, r, _validation_works(works, t, h), t)
+                                             for t, (h, r) in self.heads.items()}
         self.recipe = (heads.get('artist') or next(iter(heads.values())))[1]
         self.gallery = Gallery(works, self.recipe, progress=progress)
         gw = self.gallery.works
