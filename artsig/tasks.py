@@ -18,7 +18,7 @@ from .core import settings
 from .data import wikiart100, filter_works, task_frame, split_random, TASKS
 from .features import BackboneStats, MagentaStyle, FeatureCache, compute_feature_sets, image_view, view_name
 from .heads import (FeatureHead, HeadConfig, classification_metrics, per_class_table, plot_confusion,
-                          plot_learning_curve, save_run, new_run_folder)
+                          plot_learning_curve, save_run, new_run_folder, view_probs)
 
 # %% ../notebooks/02d_tasks.ipynb #d1bc34e6
 @dataclass
@@ -112,7 +112,7 @@ def train_task(works:pd.DataFrame,         # works with the task's labels and an
                                                   [x[valid] for x in views.values()], works[task][valid].tolist())
     head_s = time.time() - start
     logits = head.logits([x[valid] for x in views.values()])
-    probs = head.predict_proba([x[valid] for x in views.values()])
+    probs = view_probs(logits)  # `head.predict_proba`, without running the head a second time
     metrics = classification_metrics(works[task][valid].tolist(), probs, vocab)
     return TaskResult(task, head, works, probs, metrics, {'features_s': round(features_s, 1), 'head_s': round(head_s, 1)},
                       recipe, config, logits)
