@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 from .core import settings
 from .data import split_random, split_by_artist
 from .heads import FeatureHead, HeadConfig
-from .tasks import FeatureRecipe, recipe_features, saved_head_path, load_task_head
+from .tasks import FeatureRecipe, readable_features, saved_head_path, load_task_head
 from .confidence import conformal_threshold
 
 # %% ../notebooks/06c_dating.ipynb #757b0f08
@@ -72,18 +72,12 @@ class DateHead:
         return cls(head, recipe, np.array(head.meta['interval_scores']))
 
 # %% ../notebooks/06c_dating.ipynb #65f0be04
-def _views(works:pd.DataFrame, recipe:FeatureRecipe, progress:bool)->tuple:
-    "The recipe's views of `works`, and which works have features (unreadable images have none)."
-    views, widths = recipe_features(works.path.tolist(), recipe, progress)
-    ok = ~np.isnan(np.concatenate(list(views.values()), 1)).any(1)
-    return {v: x[ok] for v, x in views.items()}, widths, ok
-
 def train_date_head(works:pd.DataFrame,       # `dated_works` with an `is_valid` column
                     recipe:FeatureRecipe=None, config:HeadConfig=None, progress:bool=True,
                    )->tuple:                  # (DateHead, the validation works with `estimate`, `low`, `high`)
     "Train a decade head on the training works and calibrate its intervals on the validation works."
     recipe = recipe or FeatureRecipe()
-    views, widths, ok = _views(works, recipe, progress)
+    views, widths, ok = readable_features(works.path.tolist(), recipe, progress)
     works = works[ok].reset_index(drop=True)
     train, valid = ~works.is_valid.to_numpy(), works.is_valid.to_numpy()
     head = FeatureHead(sorted(set(works.decade[train])), widths, config).fit([x[train] for x in views.values()], works.decade[train].tolist())

@@ -20,7 +20,7 @@ from .files import write_text, UnsafeModelFile
 from .features import content_key
 from .heads import FeatureHead, HeadConfig, label_indices, save_run
 from .tasks import (FeatureRecipe, load_task_head, save_task_head, saved_head_path, study_works, task_split, train_task,
-                          recipe_features, image_features)
+                          readable_features, recipe_features, image_features)
 from .similarity import Gallery, neighbours
 from .confidence import Calibration, calibrate
 from .dating import DateHead, dated_works, train_date_head
@@ -114,9 +114,8 @@ def task_calibration(head:FeatureHead,     # a task's head
                      task:str,              # 'genre', 'style' or 'artist'
                     )->Calibration:
     "Temperature and conformal scores fitted on validation works, which the head never trained on."
-    views, _ = recipe_features(valid.path.tolist(), recipe, progress=False)
-    ok = ~np.isnan(np.concatenate(list(views.values()), 1)).any(1)
-    logits = head.logits([v[ok] for v in views.values()])
+    views, _, ok = readable_features(valid.path.tolist(), recipe, progress=False)
+    logits = head.logits(list(views.values()))
     return calibrate(logits, label_indices(valid[task][ok].tolist(), head.vocab))
 
 def kept_calibration(task:str, head:FeatureHead, recipe:FeatureRecipe, works:pd.DataFrame,
