@@ -272,6 +272,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'artsig.heads.BlockScaler.fit': ('heads.html#blockscaler.fit', 'artsig/heads.py'),
                               'artsig.heads.FeatureHead': ('heads.html#featurehead', 'artsig/heads.py'),
                               'artsig.heads.FeatureHead.__init__': ('heads.html#featurehead.__init__', 'artsig/heads.py'),
+                              'artsig.heads.FeatureHead._assembled': ('heads.html#featurehead._assembled', 'artsig/heads.py'),
                               'artsig.heads.FeatureHead._encode': ('heads.html#featurehead._encode', 'artsig/heads.py'),
                               'artsig.heads.FeatureHead.fit': ('heads.html#featurehead.fit', 'artsig/heads.py'),
                               'artsig.heads.FeatureHead.load': ('heads.html#featurehead.load', 'artsig/heads.py'),

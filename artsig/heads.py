@@ -134,11 +134,17 @@ class FeatureHead:
             ):
         "A head written by `save`. Old pickled heads are refused, never unpickled (see `convert_pickled_head`)."
         tensors, d = load_model_file(path)
+        return cls._assembled(d, {k: tensors[f'scaler.{k}'].numpy() for k in _SCALER},
+                              {k.removeprefix('model.'): v for k, v in tensors.items() if k.startswith('model.')})
+
+    @classmethod
+    def _assembled(cls, d:dict, scaler:dict, state_dict:dict):
+        "A trained head from its description `d` (vocab, widths, config, history, meta), scaler arrays and weights."
         head = cls(d['vocab'], d['widths'], HeadConfig(**d['config']))
         head.history, head.meta, head.scaler = d['history'], d.get('meta', {}), BlockScaler(d['widths'])
-        for k in _SCALER: setattr(head.scaler, k, tensors[f'scaler.{k}'].numpy())
+        for k in _SCALER: setattr(head.scaler, k, np.asarray(scaler[k], dtype=np.float32))
         head.model = _head_module(len(head.scaler.mean), len(head.vocab), head.config.hidden, head.config.dropout)
-        head.model.load_state_dict({k.removeprefix('model.'): v for k, v in tensors.items() if k.startswith('model.')})
+        head.model.load_state_dict(state_dict)
         return head
 
 # %% ../notebooks/02c_heads.ipynb #e6fb348d
@@ -153,11 +159,7 @@ def convert_pickled_head(path:Path,     # an old `*_head.pth` written by artsig'
     except Exception as e:
         raise UnsafeModelFile(f"{path} is not an old artsig head that loads without running code ({type(e).__name__}: "
                               f"{str(e)[:200]}). Retrain it (artsig-fastpath, or artsig train).") from e
-    head = FeatureHead(d['vocab'], d['widths'], HeadConfig(**d['config']))
-    head.history, head.scaler = d['history'], BlockScaler(d['widths'])
-    for k in _SCALER: setattr(head.scaler, k, np.asarray(d['scaler'][k], dtype=np.float32))
-    head.model = _head_module(len(head.scaler.mean), len(head.vocab), head.config.hidden, head.config.dropout)
-    head.model.load_state_dict(d['state_dict'])
+    head = FeatureHead._assembled(d, d['scaler'], d['state_dict'])
     return head.save(out or path.with_suffix('.safetensors'), converted_from=path.name)
 
 # %% ../notebooks/02c_heads.ipynb #0fbb7092
