@@ -6,13 +6,9 @@
 __all__ = ['dated_works', 'year_distribution', 'DateHead', 'train_date_head', 'date_metrics', 'error_by_century']
 
 # %% ../notebooks/06c_dating.ipynb #82b9e067
-import math
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd
-import matplotlib.pyplot as plt
-from .core import settings
-from .data import split_random, split_by_artist
 from .heads import FeatureHead, HeadConfig
 from .tasks import FeatureRecipe, readable_features, saved_head_path, load_task_head
 from .confidence import conformal_threshold

@@ -10,7 +10,6 @@ __all__ = ['DiskFull', 'check_space', 'atomic_write', 'write_text', 'FileLock', 
 import errno, json, os, shutil, struct, uuid
 from contextlib import contextmanager
 from pathlib import Path
-import torch
 from safetensors import safe_open
 from safetensors.torch import save as safetensors_bytes
 
