@@ -17,10 +17,12 @@ import matplotlib.pyplot as plt
 from torch.nn.attention import sdpa_kernel, SDPBackend
 from torch.utils.flop_counter import FlopCounterMode
 from .core import settings, backbones, load_backbone, default_device, MissingWeights
-from .data import TASKS
-from .features import BackboneStats, compute_features, content_key, magenta_onnx
-from .heads import FeatureHead, HeadConfig, classification_metrics, outputs_folder, new_run_folder, save_run
-from .tasks import FeatureRecipe, extractor, recipe_features, study_works, task_split
+from .data import TASKS, study_works, task_split
+from .features import (BackboneStats, ExtractorSpec, FeatureRecipe, compute_features, content_key, extractor,
+                             magenta_onnx, recipe_features)
+from .heads import FeatureHead, HeadConfig, classification_metrics
+from .records import outputs_folder, new_run_folder, save_run
+from .experiments import sample_per_class
 
 # %% ../notebooks/10_bench.ipynb #f4605034
 def _sync(device:torch.device):
@@ -71,14 +73,14 @@ def onnx_conv_flops(path:Path, # an ONNX graph with fixed input shapes
         total += 2 * int(np.prod(out)) * int(np.prod(weight[1:]))
     return total
 
-def flops_per_image(name:str,     # an extractor name (`artsig.tasks.extractor`): a backbone, 'magenta_style', ...
-                    size:int=224, # input side
+def flops_per_image(spec:ExtractorSpec, # the extractor and its input size
                    )->int:        # FLOPs for one image, 2 per multiply-add
     "FLOPs of one image through an extractor: all it computes where it loads, else its backbone on random weights."
+    name, size = spec.backbone, spec.size
     if name == 'magenta_style':
         if size != 256: raise ValueError(f"Magenta's style network takes 256×256 images only, not {size}.")
         return onnx_conv_flops(magenta_onnx())
-    try: run = extractor(name)  # the extractor itself, so that e.g. stage correlations are counted too
+    try: run = extractor(spec)  # the extractor itself, so that e.g. stage correlations are counted too
     except MissingWeights:     # weights do not change FLOPs: count the backbone's one pass on random ones
         body = load_backbone(name, pretrained=False)
         run = lambda x: body.embed_and_taps(body.normalize(x))
@@ -186,16 +188,15 @@ def extractor_dtype(extractor)->str:
     "The precision an extractor computes in: 'bf16' or 'fp32'."
     return 'bf16' if getattr(extractor, 'bf16', False) else 'fp32'
 
-def extractor_speed(name:str,           # a backbone name or 'magenta_style'
-                    size:int,           # input side
+def extractor_speed(spec:ExtractorSpec, # the extractor and its input size
                     paths:list,         # the speed sample
                     peaks:dict=None,    # `machine_peaks()` by device type ('cpu', 'cuda'); no share of the peak when None
-                    ex=None,            # the extractor; `artsig.tasks.extractor(name)` when None
+                    ex=None,            # the extractor built; `extractor(spec)` when None
                     bs:int=32,
                    )->dict:             # `extraction_speed`'s numbers plus GFLOPs/image, dtype and share of the peak
     "Speed, FLOPs and share of the peak of one extractor at one size."
-    ex = ex or extractor(name)
-    out = {**extraction_speed(ex, paths, 'center', size, bs), 'gflops_per_image': flops_per_image(name, size)/1e9,
+    ex = ex or extractor(spec)
+    out = {**extraction_speed(ex, paths, 'center', spec.size, bs), 'gflops_per_image': flops_per_image(spec)/1e9,
            'dtype': extractor_dtype(ex)}
     device = torch.device(getattr(ex, 'device', 'cpu')).type  # ONNX extractors run on the CPU
     if peaks and device in peaks:
@@ -213,12 +214,12 @@ def recipe_speed(recipe:FeatureRecipe,  # extractors and views
                 )->dict:                # images/s through the whole recipe, GFLOPs/image, dtypes, share of the peak
     "Images per second through all of a recipe's extractors and views, and the share of the peak they reach."
     speeds = {} if speeds is None else speeds
-    keys = [f'{name}@{size}' for name, size in recipe.extractors]
-    for (name, size), key in zip(recipe.extractors, keys):
-        if key not in speeds: speeds[key] = extractor_speed(name, size, paths, peaks, bs=bs)
+    keys = [f'{e.name}@{e.size}' for e in recipe.extractors]
+    for e, key in zip(recipe.extractors, keys):
+        if key not in speeds: speeds[key] = extractor_speed(e, paths, peaks, bs=bs)
     parts = [speeds[k] for k in keys]
     # passes per image: one per distinct view an extractor sees (a mirror-invariant one reuses its center rows for `flip`)
-    passes = [len({str(recipe.sees(name, v)) for v in recipe.views}) for name, _ in recipe.extractors]
+    passes = [len({str(recipe.sees(e, v)) for v in recipe.views}) for e in recipe.extractors]
     seconds = sum(n/p['images_per_s'] for n, p in zip(passes, parts))
     network_seconds = sum(n/p['network_images_per_s'] for n, p in zip(passes, parts))
     out = {'extractors': keys, 'views': len(recipe.views), 'passes': passes, 'images_per_s': 1/seconds,
@@ -230,11 +231,10 @@ def recipe_speed(recipe:FeatureRecipe,  # extractors and views
     return out
 
 # %% ../notebooks/10_bench.ipynb #c9d775f8
-def speed_variants(name:str,            # an extractor name, e.g. the default backbone 'dinov2_vits14'
+def speed_variants(spec:ExtractorSpec,  # the extractor and its input size, e.g. `ExtractorSpec('dinov2_vits14')`
                    works:pd.DataFrame,  # the study's works; a per-artist sample of them scores each variant
                    speed_paths:list,    # the speed sample
                    peaks:dict,          # `machine_peaks()` by device type
-                   size:int=224,
                    variants:dict=None,  # {label: `BackboneStats` options}; fp32, bf16 and bf16 + torch.compile by default
                    task:str='artist',
                    per_artist:int=30,   # works per artist in the scoring sample
@@ -242,17 +242,15 @@ def speed_variants(name:str,            # an extractor name, e.g. the default ba
                    bs:int=32,
                   )->list:              # per variant: speed, multiple of the fp32 ceiling, first-batch seconds, accuracy and its change
     "Images per second and head accuracy of one extractor in each precision and compilation mode."
-    from artsig.experiments import sample_per_class
-    from artsig.tasks import make_extractor
     variants = variants or {'fp32': dict(bf16=False), 'bf16': dict(bf16=True), 'bf16 + torch.compile': dict(bf16=True, compile=True)}
     scored = task_split(sample_per_class(works, 'artist', per_artist), task)
     train, vocab = ~scored.is_valid.values, sorted(set(scored[task]))
     out = []
     for label, options in variants.items():
-        ex = make_extractor(name, **options)
+        ex, size = spec.build(**options), spec.size
         start = time.perf_counter(); ex(torch.zeros(bs, 3, size, size)); first = time.perf_counter() - start
-        speed = extractor_speed(name, size, speed_paths, peaks, ex=ex, bs=bs)
-        row = {'extractor': f'{name}@{size}', 'variant': label, 'options': {k: str(v) for k, v in options.items()},
+        speed = extractor_speed(spec, speed_paths, peaks, ex=ex, bs=bs)
+        row = {'extractor': f'{spec.name}@{size}', 'variant': label, 'options': {k: str(v) for k, v in options.items()},
                'first_batch_s': round(first, 1), **speed, 'compiled': bool(getattr(ex, 'compile', False))}
         device = speed.get('device', 'cpu')
         if device in peaks:
@@ -294,7 +292,7 @@ def probe_row(name:str,                 # the row's label in the table
     row = {'row': name, 'kind': kind, 'recipe': recipe.describe(), 'head': vars(config), 'note': note}
     try:
         with phase(row.setdefault('phases', {}), 'load'):
-            for extractor_name, _ in recipe.extractors: extractor(extractor_name)
+            for e in recipe.extractors: extractor(e)
     except MissingWeights as e: return row | {'skipped': 'pretrained weights missing', 'reason': str(e)}
     scores = recipe_scores(works, recipe, config, tasks, columns)
     row['phases'] |= scores['phases']
@@ -352,7 +350,7 @@ def finetune_row(works:pd.DataFrame,    # the study's works, e.g. `study_works('
     learners.clear()
     if device.type == 'cuda': torch.cuda.empty_cache()
     if speed_paths is not None:
-        row['speed'] = {**extractor_speed(name, size, speed_paths, peaks, ex=BackboneStats(name, stats=False)),
+        row['speed'] = {**extractor_speed(ExtractorSpec(name, size), speed_paths, peaks, ex=BackboneStats(name, stats=False)),
                         'extractors': [f'{name}@{size} embedding']}
     return row | _row_totals(row)
 
@@ -402,13 +400,13 @@ def run_bench(out_path:Path=None,     # the record; a new `artsig-runs/bench-<ti
         add(lambda b=b: probe_row(f'{b} probe', 'probe', FeatureRecipe(((b, 224),), ('center',)), works, tasks=tasks,
                               speed_paths=speed_paths, peaks=peaks, speeds=speeds, note='embedding + stage statistics'), b)
     t, variants = time.time(), []
-    for name, size in ((('efficientnet_lite0', 224),) if quick else [(n, s) for n, s in default.extractors if n != 'magenta_style']):
-        try: variants += speed_variants(name, works, speed_paths, peaks, size, per_artist=5 if quick else 30,
+    for spec in ((ExtractorSpec('efficientnet_lite0'),) if quick else [e for e in default.extractors if e.backbone != 'magenta_style']):
+        try: variants += speed_variants(spec, works, speed_paths, peaks, per_artist=5 if quick else 30,
                                         variants={'fp32': dict(bf16=False), 'bf16': dict(bf16=True)} if quick else None,
                                         config=HeadConfig(bs=32) if quick else None)
         except Exception as e:
             traceback.print_exc()
-            variants.append({'extractor': f'{name}@{size}', 'variant': 'failed', 'reason': f'{type(e).__name__}: {e}'})
+            variants.append({'extractor': f'{spec.name}@{spec.size}', 'variant': 'failed', 'reason': f'{type(e).__name__}: {e}'})
     durations['variants'] = round(time.time() - t, 1)
     durations['total'] = round(time.time() - start, 1)
     with tempfile.TemporaryDirectory() as tmp:

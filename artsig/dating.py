@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd
 from .heads import FeatureHead, HeadConfig
-from .tasks import FeatureRecipe, readable_features, saved_head_path, load_task_head
+from .features import FeatureRecipe, readable_features
+from .tasks import saved_head_path, load_task_head
 from .confidence import conformal_threshold
 
 # %% ../notebooks/06c_dating.ipynb #757b0f08
@@ -57,9 +58,8 @@ class DateHead:
 
     def save(self, models:Path=None)->Path:
         "Keep beside the task heads (`saved_head_path('date', models)`), recipe and scores in the file's header."
-        r = self.recipe
-        return self.head.save(saved_head_path('date', models), task='date', extractors=r.extractors,
-                              views=list(r.views), mirror_invariant=r.mirror_invariant, interval_scores=self.scores.round(5).tolist())
+        return self.head.save(saved_head_path('date', models), task='date', **self.recipe.to_dict(),
+                              interval_scores=self.scores.round(5).tolist())
 
     @classmethod
     def load(cls, models:Path=None):

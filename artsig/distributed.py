@@ -20,8 +20,8 @@ from accelerate import PartialState
 from accelerate.utils import broadcast_object_list, gather_object
 from .core import settings, backbones
 from .data import TASKS
-from .heads import save_run
-from .tasks import study_works, task_split
+from .records import save_run
+from .data import study_works, task_split
 from .learner import task_dataloaders, task_learner, fit_study_recipe, export_classifier
 
 # %% ../notebooks/11_distributed.ipynb #0be27b95

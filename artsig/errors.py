@@ -12,8 +12,10 @@ import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
 from .core import settings
 from .data import load_image
-from .heads import HeadConfig, label_indices, confusion, plot_confusion, per_class_table, save_run, outputs_folder
-from .tasks import FeatureRecipe, recipe_features, train_task
+from .heads import HeadConfig, label_indices, confusion, plot_confusion, per_class_table
+from .records import save_run, outputs_folder
+from .features import FeatureRecipe, recipe_features
+from .tasks import train_task
 
 # %% ../notebooks/06_errors.ipynb #1c126a61
 def top_confusions(labels:list, probs:np.ndarray, vocab:list, n:int=15)->pd.DataFrame:
@@ -111,7 +113,7 @@ def error_report(task:str, works:pd.DataFrame=None, recipe:FeatureRecipe=None, c
                  folder:Path=None, folds:int=5, label_below:float=0.05, other_above:float=0.80,
                  command:str='')->dict:
     "Confusions, per-class scores and out-of-fold suspects for one task on wikiart100, saved under `folder`."
-    from artsig.tasks import study_works, task_split
+    from artsig.data import study_works, task_split
     works = study_works('all') if works is None else works
     recipe, folder = recipe or FeatureRecipe(), Path(folder or outputs_folder('errors'))
     out = folder/task; out.mkdir(parents=True, exist_ok=True)

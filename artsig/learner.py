@@ -18,14 +18,14 @@ from fastai.vision.all import (DataBlock, DataLoaders, TransformBlock, CategoryB
     accuracy, top_k_accuracy, F1Score, set_seed)
 import artsig
 from .core import settings, default_device, load_backbone, backbones, Backbone
-from .data import TASKS, task_frame, load_image, _to_rgb
+from .data import TASKS, task_frame, load_image, to_rgb
 from .files import atomic_write
 
 # %% ../notebooks/02_learner.ipynb #85c21fda
 def open_work(item, # an image file, or a PIL image
              )->PILImage: # RGB, EXIF-rotated, transparency on white
     "Read a work as fastai's `PILImage` with artsig's `load_image`; a PIL image is converted the same way."
-    if isinstance(item, Image.Image): return PILImage(_to_rgb(ImageOps.exif_transpose(item)))
+    if isinstance(item, Image.Image): return PILImage(to_rgb(ImageOps.exif_transpose(item)))
     return PILImage(load_image(item))  # full-size decode, so a file and the same picture opened by the caller agree
 
 def study_presize(size:int)->int:

@@ -13,8 +13,9 @@ import numpy as np, pandas as pd, torch, faiss
 import matplotlib.pyplot as plt
 from PIL import Image
 from .data import load_image, UnreadableImage
-from .heads import FeatureHead, BlockScaler, save_run
-from .tasks import FeatureRecipe, recipe_features, image_features
+from .heads import FeatureHead, BlockScaler
+from .records import save_run
+from .features import FeatureRecipe, recipe_features, image_features
 
 # %% ../notebooks/08_similarity.ipynb #9f28124d
 LAYERS = ('features', 'standardised', 'hidden')

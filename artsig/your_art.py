@@ -18,9 +18,11 @@ from PIL import Image
 from .data import load_image, decode_image, split_random, UnreadableImage, TASKS
 from .files import write_text, UnsafeModelFile
 from .features import content_key
-from .heads import FeatureHead, HeadConfig, label_indices, save_run
-from .tasks import (FeatureRecipe, load_task_head, save_task_head, saved_head_path, study_works, task_split, train_task,
-                          readable_features, recipe_features, image_features)
+from .heads import FeatureHead, HeadConfig, label_indices
+from .records import save_run
+from .features import FeatureRecipe, readable_features, recipe_features, image_features
+from .tasks import load_task_head, save_task_head, saved_head_path, train_task
+from .data import study_works, task_split
 from .similarity import Gallery, neighbours
 from .confidence import Calibration, calibrate
 from .dating import DateHead, dated_works, train_date_head

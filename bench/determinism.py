@@ -9,7 +9,7 @@ in a fresh cache and compared with the cold run's rows). The record says which m
 """
 import argparse, json
 from pathlib import Path
-from artsig.heads import save_run, machine_info
+from artsig.records import save_run, machine_info
 
 TASKS, KEYS = ('genre', 'style', 'artist'), ('accuracy', 'top3_accuracy', 'macro_f1', 'n')
 

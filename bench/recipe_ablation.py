@@ -6,8 +6,10 @@ Every block is computed if missing (run `artsig-fastpath` first to fill most of 
 """
 import time
 from fastcore.script import call_parse
-from artsig.heads import HeadConfig, outputs_folder, save_run
-from artsig.tasks import FeatureRecipe, run_task
+from artsig.heads import HeadConfig
+from artsig.records import outputs_folder, save_run
+from artsig.features import FeatureRecipe
+from artsig.tasks import run_task
 
 DINO, LITE2, MAGENTA = ('dinov2_vits14', 224), ('efficientnet_lite2', 224), ('magenta_style', 256)
 TEXTURE = ('efficientnet_lite2+gram123', 224)          # Lite2 stats plus channel correlations of stages 1-3

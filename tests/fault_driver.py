@@ -16,7 +16,8 @@ def main(cache:Path, out:Path, n:int=96):
     settings.cache = cache
     from artsig.data import wikiart100, cache_images
     from artsig.features import BackboneStats, compute_feature_sets
-    from artsig.heads import FeatureHead, HeadConfig, classification_metrics, save_run
+    from artsig.heads import FeatureHead, HeadConfig, classification_metrics
+    from artsig.records import save_run
     works = wikiart100('mini').sort_values('filename').groupby('artist').head(max(2, n // 20)).head(n).reset_index(drop=True)
     phase('images')
     works = cache_images(works, size=128, dest=cache/'images128', n_workers=2)

@@ -112,7 +112,7 @@ def test_upload_box_answers_in_a_real_browser(lab, tmp_path):
         browser.close()
     assert Image.open(shot).size[0] > 300
     if os.environ.get('ARTSIG_SCREENSHOT'):
-        from artsig.heads import save_run
+        from artsig.records import save_run
         folder = REPO/'nbs_outputs'/'your_art'
         shutil.copy(shot, folder/'upload_box.png')
         save_run(folder/'browser', {'lines_found': ['genre', 'style', 'artist', 'confidence set', 'date', 'painting?']},

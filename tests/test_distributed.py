@@ -9,7 +9,7 @@ import pytest
 
 from artsig.distributed import main
 from artsig.learner import load_classifier
-from artsig.tasks import study_works, task_split
+from artsig.data import study_works, task_split
 
 BIN = Path(sys.executable).parent
 LAUNCH = [sys.executable, '-m', 'accelerate.commands.launch', '--num_machines', '1', '--mixed_precision', 'no',

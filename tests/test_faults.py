@@ -22,7 +22,7 @@ def record_figures():
     start = time.time()
     yield
     if os.environ.get('ARTSIG_RECORD') and FIGURES:
-        from artsig.heads import save_run
+        from artsig.records import save_run
         save_run(Path(__file__).parents[1]/'nbs_outputs'/'faults', FIGURES, command='ARTSIG_RECORD=1 pytest tests/test_faults.py',
                  data='wikiart100 mini (tests/fault_driver.py: 80 works, EfficientNet-Lite0 at 96 px, an artist head)',
                  seconds=round(time.time() - start))

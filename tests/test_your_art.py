@@ -8,6 +8,7 @@ import ipywidgets as widgets
 from artsig.core import settings
 from artsig.data import UnreadableImage
 from artsig.tasks import load_task_head
+from artsig.features import ExtractorSpec
 from artsig.your_art import ArtClassifier, YourArt, read_upload, outside_images, main
 
 DATA = Path(settings.data)
@@ -182,4 +183,4 @@ def test_cli_without_trained_heads_says_how_to_train(tmp_path, capsys):
 
 def test_saved_heads_round_trip(models, art, painting):
     head, recipe = load_task_head('artist', models)
-    assert recipe.extractors == (('efficientnet_lite0', 224),) and head.vocab == art.heads['artist'][0].vocab
+    assert recipe.extractors == (ExtractorSpec('efficientnet_lite0'),) and head.vocab == art.heads['artist'][0].vocab
