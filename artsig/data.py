@@ -47,7 +47,8 @@ def artist_slug(artist, # an artist's name or slug, or NA
     return pd.NA if not slug or slug.replace('-', '_') in UNKNOWN_LABELS else slug
 
 def parse_year(dates:pd.Series, # dates as numbers or strings such as `1955.0`, `c.1890`, `September 1919`
-               lo:int=100, hi:int=2100, # plausible years; anything outside becomes NaN
+               lo:int=100,      # the earliest plausible year; anything earlier becomes NaN
+               hi:int=2100,     # the latest plausible year; anything later becomes NaN
               )->pd.Series:     # float years, NaN when unknown
     "The year in each date: the first 3-4 digit number, if it is a plausible year."
     if pd.api.types.is_numeric_dtype(dates): years = dates.astype(float)

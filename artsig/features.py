@@ -68,10 +68,10 @@ class BackboneStats:
     def __init__(self, backbone:str,      # a key of `artsig.core.backbones`
                  stats:bool=True,         # add per-stage channel means and standard deviations
                  gram:tuple=(),           # indices of tapped stages whose `channel_correlations` are added
-                 device:torch.device=None,
+                 device:torch.device=None, # `default_device()` when None
                  bf16:bool=None,          # bfloat16 autocast; by default where the hardware is fast at it
                  compile:bool=False,      # run the network through `torch.compile`, in batches of `compile_bs` (see below)
-                 compile_bs:int=32,
+                 compile_bs:int=32,       # the one batch size a compiled network sees (shorter batches are padded)
                 ):
         self.device = device or default_device()
         self.compile, self.compile_bs, self._compiled = compile, compile_bs, None
@@ -187,7 +187,11 @@ class FeatureCache:
         self.refresh()
 
     @staticmethod
-    def folder_for(extractor_key:str, view:str, size:int, root:Path=None)->Path:
+    def folder_for(extractor_key:str, # the extractor's `key`, e.g. 'efficientnet_lite0-stats-bf16-v1'
+                   view:str,          # the view's name
+                   size:int,          # input side
+                   root:Path=None,    # `settings.cache/'features'` by default
+                  )->Path:
         "Where the rows of one extractor, view and size are kept."
         return Path(root or settings.cache/'features')/extractor_key/f'{view_name(view)}-{size}'
 
@@ -209,7 +213,9 @@ class FeatureCache:
         except FileNotFoundError: return  # another process set it aside first
         warnings.warn(f"{error} It was moved to {damaged} and its rows will be computed again.")
 
-    def add(self, keys:list, values:np.ndarray):
+    def add(self, keys:list,        # content keys of the images (`content_key`)
+            values:np.ndarray,  # one row per key
+           ):
         "Remember `values` for `keys`, and write them as a new shard whose name no other writer can take."
         name = f'shard-{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:6]}.npz'
         write_shard(self.folder/name, keys, values)
@@ -282,7 +288,7 @@ def compute_feature_sets(paths:list,     # image files
                          jobs:list,      # (extractor, view, size) triples; see `compute_features`
                          bs:int=32,      # images per batch
                          cache_root:Path=None, # where the cache lives; `settings.cache/'features'` by default
-                         progress:bool=True,
+                         progress:bool=True, # show a progress bar
                         )->list:         # one (len(paths), n_features) float32 array per job, NaN rows for unreadable images
     "Features for several extractors and views, reading each image that some cache lacks once."
     paths = [Path(p) for p in paths]
@@ -320,7 +326,7 @@ def compute_features(paths:list,         # image files
                      size:int=224,       # input side
                      bs:int=32,          # images per batch
                      cache_root:Path=None, # where the cache lives; `settings.cache/'features'` by default
-                     progress:bool=True,
+                     progress:bool=True,  # show a progress bar
                     )->np.ndarray:       # (len(paths), n_features) float32, NaN rows for unreadable images
     "Features for every image in `paths`, computing only what the cache lacks."
     return compute_feature_sets(paths, [(extractor, view, size)], bs, cache_root, progress)[0]
@@ -359,7 +365,9 @@ class FeatureRecipe:
     views:tuple=('center', 'flip')  # views trained on and averaged at prediction
     mirror_invariant:tuple=('dinov2_vits14', 'magenta_style') # backbones whose `flip` view reuses their center rows
     def __post_init__(self): self.extractors = tuple(map(ExtractorSpec.read, self.extractors))
-    def sees(self, spec:ExtractorSpec, view)->str:
+    def sees(self, spec:ExtractorSpec, # one of `extractors`
+             view,                # a view of `views`
+            )->str:
         "The view `spec`'s extractor is run on for `view`."
         return 'center' if view_name(view) == 'flip' and spec.backbone in self.mirror_invariant else view
     def describe(self)->str:
@@ -398,7 +406,7 @@ def recipe_features(paths:list,           # image files
 # %% ../notebooks/02b_features.ipynb #187d0c00
 def readable_features(paths:list,           # image files
                       recipe:FeatureRecipe,  # extractors and views
-                      progress:bool=True,
+                      progress:bool=True,    # show a progress bar
                      )->tuple:               # (views of the readable works, block widths, boolean mask over `paths`)
     "`recipe_features` of the works whose images could be read (unreadable ones have NaN rows, left out here)."
     views, widths = recipe_features(paths, recipe, progress)

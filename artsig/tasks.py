@@ -33,9 +33,9 @@ class TaskResult:
 
 def train_task(works:pd.DataFrame,         # works with the task's labels and an `is_valid` column
                task:str,                   # 'genre', 'style' or 'artist'
-               recipe:FeatureRecipe=None,
-               config:HeadConfig=None,
-               progress:bool=True,
+               recipe:FeatureRecipe=None,  # the features; `FeatureRecipe()` by default
+               config:HeadConfig=None,     # the head; `HeadConfig()` by default
+               progress:bool=True,         # show a progress bar while features are computed
               )->TaskResult:
     "Train a head for `task` on cached features and score it on the validation works."
     if task not in TASKS: raise ValueError(f"Unknown task {task!r}; choose one of {TASKS}.")
@@ -62,7 +62,7 @@ def train_task(works:pd.DataFrame,         # works with the task's labels and an
                       recipe, config, logits)
 
 # %% ../notebooks/02d_tasks.ipynb #a1f1910b
-def report_task(result:TaskResult,
+def report_task(result:TaskResult, # from `train_task`
                 folder:Path=None,  # where to save metrics.json and plots; nothing saved when None
                 **how,             # command, data, split ... for the run record
                )->pd.DataFrame:    # the per-class table
@@ -121,8 +121,8 @@ def load_task_head(task:str,         # 'genre', 'style' or 'artist'
 # %% ../notebooks/02d_tasks.ipynb #66f62a62
 def run_task(task:str,                  # 'genre', 'style' or 'artist'
              subset:str='all',          # 'all' of wikiart100 or the 300-work 'mini' set
-             recipe:FeatureRecipe=None,
-             config:HeadConfig=None,
+             recipe:FeatureRecipe=None, # the features; `FeatureRecipe()` by default
+             config:HeadConfig=None,    # the head; `HeadConfig()` by default
              out:Path=None,             # report folder, e.g. `outputs_folder(task)`; no report when None
              command:str=None,          # how this run was started, for the run record
              keep_head:bool=False,      # save the head for later notebooks (`load_task_head`)
