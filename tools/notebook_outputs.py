@@ -246,13 +246,13 @@ def strip_widgets(nb:dict):
 
 ## Checking
 
-def _skipper(fn, cfg):
-    "The predicate `nbdev-test` skips cells with (flags from `tst_flags`), and the notebook it read."
+def _skipper(fn, cfg, force:tuple=()):
+    "The predicate `nbdev-test` skips cells with (flags from `tst_flags`, less `force`), and the notebook it read."
     from nbdev.process import NBProcessor
     from nbdev.test import _skip_cell
     nb = NBProcessor(fn, rm_directives=False, process=True).nb
     flags = cfg.tst_flags.split() if isinstance(cfg.tst_flags, str) else list(cfg.tst_flags or [])
-    return _skip_cell(nb, flags), nb
+    return _skip_cell(nb, flags, list(force)), nb
 
 def _with_outputs(nb)->int: return sum(bool(c.get('outputs')) for c in _code(nb))
 
@@ -291,12 +291,12 @@ def check(nbs:list, cfg):
 
 ## Running
 
-def execute(fn:Path, cfg)->dict:
-    "Run `fn`'s quick-path cells as `nbdev.test.test_nb` does; the notebook as a dict, or `RuntimeError` on failure."
+def execute(fn:Path, cfg, force:tuple=())->dict:
+    "Run `fn`'s quick-path cells (and those flagged `force`) as `nbdev.test.test_nb` does; the notebook as a dict."
     from fastcore.xtras import working_directory
     from fastcore.nbio import nb2dict
     from execnb.shell import CaptureShell
-    skip, nb = _skipper(fn, cfg)
+    skip, nb = _skipper(fn, cfg, force)
     sys.path.insert(0, str(cfg.config_path))
     os.environ['IN_TEST'] = '1'
     k = CaptureShell(fn, profile=bool(cfg.exec_profile))
@@ -313,12 +313,12 @@ def clean(nb:dict, cfg):
     clean_nb(nb, False, get('allowed_metadata_keys'), get('allowed_cell_metadata_keys'), cfg.clean_ids,
              get('allowed_out_metadata_keys'))
 
-def run_one(fn:Path):
+def run_one(fn:Path, force:tuple=()):
     "Execute, clear thumbnails, clean and stamp notebook `fn` in place; `CliError` when a cell fails."
     from fastcore.nbio import write_nb
     cfg = _config(fn.parent)
     print(f'{_rel(fn, cfg)}: running')
-    try: nb = execute(fn, cfg)
+    try: nb = execute(fn, cfg, force)
     except RuntimeError as e: raise CliError(f'{e}\n{_rel(fn, cfg)}: a cell failed; the notebook was left as it was') from None
     for m in clear_thumbnails(nb): print(f'{_rel(fn, cfg)}: {m}')
     strip_widgets(nb)
@@ -328,16 +328,18 @@ def run_one(fn:Path):
     write_nb(nb, fn)
     print(f"{_rel(fn, cfg)}: outputs from {outputs_from(ins)} ({len(ins) - 1} library module(s) tracked)")
 
-def run(nbs:list):
+def run(nbs:list, force:tuple=()):
     "Run each notebook; several run one after another, each in a fresh Python, as `nbdev-test` isolates them."
-    if len(nbs) == 1: return run_one(nbs[0])
-    failed = [fn for fn in nbs if subprocess.call([sys.executable, __file__, 'run', str(fn)])]
+    if len(nbs) == 1: return run_one(nbs[0], force)
+    flags = ['--flags', ' '.join(force)] if force else []
+    failed = [fn for fn in nbs if subprocess.call([sys.executable, __file__, 'run', str(fn), *flags])]
     if failed: raise CliError('failed, and left as they were: ' + ' '.join(map(str, failed)))
 
 @call_parse
 def main(command:str,       # `run`: execute, clean and stamp notebooks; `check`: are the committed outputs current?
          *notebooks:str,    # notebooks (default for `check`: all of the project's)
          stale:bool=False,  # `run` every notebook `check` complains about
+         flags:str='',      # `run` also the cells with these flags, e.g. 'slow' for a full run's outputs
         ):
     "Keep the executed notebooks' committed outputs current and free of artwork thumbnails."
     cfg = _config()
@@ -350,4 +352,4 @@ def main(command:str,       # `run`: execute, clean and stamp notebooks; `check`
         nbs += [fn for fn in all_notebooks(cfg) if fn not in nbs and problems(fn, lib)]
         if not nbs: return print('No notebook is stale.')
     if not nbs: raise CliError('name the notebooks to run, or pass --stale')
-    run(nbs)
+    run(nbs, tuple(flags.split()))
