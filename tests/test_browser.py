@@ -1,4 +1,4 @@
-"""The upload box in a real browser: JupyterLab on a local port, `09_your_art` opened and run in headless Chromium,
+"""The upload box in a real browser: JupyterLab on a local port, `09b_your_art` opened and run in headless Chromium,
 a picture uploaded through the page's own file input, and the answer read off the page.
 
 Needs Debian's `chromium` (`apt-get install chromium`; `.ci/run` installs it) and the `dev` extra (JupyterLab and
@@ -56,7 +56,7 @@ RUN_UP_TO_THE_BOX = """async () => {
   await panel.sessionContext.ready;
   const cells = panel.content.widgets;
   const box = cells.findIndex(c => c.model.sharedModel.getSource().startsWith('box = YourArt('));
-  if (box < 0) throw new Error('no cell starting with box = YourArt( in 09_your_art');
+  if (box < 0) throw new Error('no cell starting with box = YourArt( in 09b_your_art');
   panel.content.activeCellIndex = box;
   await app.commands.execute('notebook:run-all-above');
   await app.commands.execute('notebook:run-cell');
@@ -89,7 +89,7 @@ def test_upload_box_answers_in_a_real_browser(lab, tmp_path):
             '--disable-component-update', '--disable-sync'])
         page = browser.new_page(viewport={'width': 1400, 'height': 1000})
         page.set_default_timeout(60_000)
-        page.goto(f'{url}/lab/tree/notebooks/09_your_art.ipynb?token={token}')
+        page.goto(f'{url}/lab/tree/notebooks/09b_your_art.ipynb?token={token}')
         page.wait_for_function('window.jupyterapp && window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.content', timeout=120_000)
         page.wait_for_timeout(2000)
         if page.locator('.jp-Dialog').count(): page.keyboard.press('Escape')  # the kernel chooser: chosen below

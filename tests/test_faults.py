@@ -179,7 +179,7 @@ class Payload:
     def __reduce__(self): return (Path.write_text, (self.marker, 'the payload ran'))
 
 def test_a_shared_model_folder_cannot_run_code(tmp_path, capsys):
-    from artsig.your_art import main
+    from artsig.cli import main
     models, marker = tmp_path/'models', tmp_path/'pwned.txt'
     models.mkdir()
     for task in ('genre', 'style', 'artist'):

@@ -9,7 +9,8 @@ from artsig.core import settings
 from artsig.data import UnreadableImage
 from artsig.tasks import load_task_head
 from artsig.features import ExtractorSpec
-from artsig.your_art import ArtClassifier, YourArt, read_upload, outside_images, main
+from artsig.your_art import ArtClassifier, YourArt, read_upload, outside_images
+from artsig.cli import main
 
 DATA = Path(settings.data)
 
@@ -142,7 +143,7 @@ def test_a_failing_model_becomes_a_message_not_a_crash(art, painting, monkeypatc
 # ---- the command line
 
 def run_cli(*args)->subprocess.CompletedProcess:
-    code = 'import sys; from artsig.your_art import main; sys.exit(main(sys.argv[1:]))'
+    code = 'import sys; from artsig.cli import main; sys.exit(main(sys.argv[1:]))'
     return subprocess.run([sys.executable, '-c', code, *map(str, args)], capture_output=True, text=True, timeout=600,
                           env={'OMP_NUM_THREADS': '1', **__import__('os').environ})
 
@@ -180,6 +181,14 @@ def test_cli_similar_and_bad_inputs(models, painting, tmp_path):
 def test_cli_without_trained_heads_says_how_to_train(tmp_path, capsys):
     assert main(['predict', 'x.jpg', '--subset', 'mini', '--models', str(tmp_path/'none')]) == 2
     assert 'artsig train --task' in capsys.readouterr().err
+
+def test_cli_help_loads_no_model_library():
+    "`artsig --help` and each command's help read only the command's signature: torch, timm, faiss and pandas stay unloaded."
+    code = ('import sys\nfrom artsig.cli import main\ntry: main(sys.argv[1:])\nexcept SystemExit: pass\n'
+            'print("loaded:", sorted({"torch", "timm", "faiss", "pandas", "artsig.classify"} & set(sys.modules)))')
+    for args in (['--help'], ['predict', '--help'], ['similar', '--help'], ['train', '--help']):
+        r = subprocess.run([sys.executable, '-c', code, *args], capture_output=True, text=True, timeout=120)
+        assert 'usage: artsig' in r.stdout and 'loaded: []' in r.stdout, r.stdout + r.stderr
 
 def test_saved_heads_round_trip(models, art, painting):
     head, recipe = load_task_head('artist', models)
