@@ -9,15 +9,18 @@ __all__ = ['holdout_artists', 'sample_pairs', 'ArtistEmbedding', 'pair_scores', 
 import numpy as np, pandas as pd, torch
 from torch import nn
 import torch.nn.functional as F
+from fastcore.basics import patch, store_attr
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from .core import settings
 from .data import split_random
-from .heads import BlockScaler
+from .heads import BlockScaler, train_one_cycle
 
 # %% ../notebooks/07d_same_artist.ipynb #8d87ef55
 def holdout_artists(works:pd.DataFrame,  # works with `artist`
                     n_unseen:int=20,     # artists held out entirely
                     seen_pct:float=0.2,  # share of each training artist's works held out as `seen`
-                    seed:int=None,
+                    seed:int=None,       # draws the unseen artists and the seen works; `settings.seed` by default
                    )->pd.DataFrame:      # `works` plus `role`: 'train', 'seen' or 'unseen'
     "Hold out whole artists (`unseen`) and some works of the others (`seen`); train on the rest."
     seed = settings.seed if seed is None else seed
@@ -33,7 +36,7 @@ def holdout_artists(works:pd.DataFrame,  # works with `artist`
 # %% ../notebooks/07d_same_artist.ipynb #0d29e9de
 def sample_pairs(artists,            # the artist of each work (positions index the pairs)
                  n:int=10_000,       # pairs in all, half positive
-                 seed:int=None,
+                 seed:int=None,      # `settings.seed` by default
                 )->pd.DataFrame:     # columns a, b (positions) and same (bool)
     "Balanced, seeded pairs of works: half by one artist, half by two different ones."
     rng = np.random.default_rng(settings.seed if seed is None else seed)
@@ -51,46 +54,59 @@ def sample_pairs(artists,            # the artist of each work (positions index 
 # %% ../notebooks/07d_same_artist.ipynb #bb4970b8
 class ArtistEmbedding:
     "Linear projection of feature blocks to unit vectors, trained as a cosine classifier over artists."
-    def __init__(self, widths:list, dim:int=256, scale:float=16.0, epochs:int=30, lr:float=2e-3,
-                 weight_decay:float=1e-2, dropout:float=0.2, bs:int=256, seed:int=None):
-        self.widths, self.dim, self.scale, self.epochs, self.lr = list(widths), dim, scale, epochs, lr
-        self.weight_decay, self.dropout, self.bs = weight_decay, dropout, bs
-        self.seed = settings.seed if seed is None else seed
+    def __init__(self, widths:list,        # width of each feature block (see `BlockScaler`)
+                 dim:int=256,              # length of the embedding
+                 scale:float=16.0,         # multiplies the cosines into logits: how sharp the classifier is
+                 epochs:int=30,            # passes over the training works
+                 lr:float=2e-3,            # peak learning rate of the one-cycle schedule
+                 weight_decay:float=1e-2,  # AdamW's decoupled weight decay
+                 dropout:float=0.2,        # on the standardised features, while training
+                 bs:int=256,               # works per mini-batch
+                 seed:int=None,            # `settings.seed` by default
+                ):
+        store_attr('dim,scale,epochs,lr,weight_decay,dropout,bs')
+        self.widths, self.seed = list(widths), settings.seed if seed is None else seed
 
-    def fit(self, X:np.ndarray, artists:list):
-        "Learn the projection from training works' features and artists."
-        torch.manual_seed(self.seed); rng = np.random.default_rng(self.seed)
+    def _logits(self, x:torch.Tensor)->torch.Tensor:
+        "Scaled cosines of the embeddings of `x` to each training artist's learnt direction."
+        return self.scale * F.normalize(self.project(x), dim=1) @ F.normalize(self.proxies, dim=1).T
+
+    def fit(self, X:np.ndarray, # (n, sum(widths)) features of the training works
+            artists:list,       # the artist of each
+           ):
+        "Learn the projection from training works' features and artists; `history` holds each epoch's mean loss."
+        torch.manual_seed(self.seed)
         self.scaler = BlockScaler(self.widths).fit(X)
         vocab = sorted(set(artists)); y = torch.tensor([vocab.index(a) for a in artists])
         Xt = torch.from_numpy(self.scaler(X))
         self.project = nn.Sequential(nn.Dropout(self.dropout), nn.Linear(X.shape[1], self.dim))
         self.proxies = nn.Parameter(torch.randn(len(vocab), self.dim) * 0.01)
-        params = list(self.project.parameters()) + [self.proxies]
-        opt = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
-        steps = int(np.ceil(len(Xt) / self.bs))
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=self.epochs*steps)
-        self.history = []
-        for _ in range(self.epochs):
-            self.project.train(); order, losses = rng.permutation(len(Xt)), []
-            for i in range(steps):
-                b = order[i*self.bs:(i+1)*self.bs]
-                logits = self.scale * F.normalize(self.project(Xt[b]), dim=1) @ F.normalize(self.proxies, dim=1).T
-                loss = F.cross_entropy(logits, y[b])
-                opt.zero_grad(); loss.backward(); opt.step(); sched.step(); losses.append(loss.item())
-            self.history.append(float(np.mean(losses)))
+        def loss_of_batch(rows): return F.cross_entropy(self._logits(Xt[rows]), y[rows])
+        self.history = train_one_cycle([self.project], [*self.project.parameters(), self.proxies], loss_of_batch,
+                                       len(Xt), self.epochs, self.bs, self.lr, self.weight_decay, self.seed)
         return self
 
-    @torch.no_grad()
-    def embed(self, X:np.ndarray)->np.ndarray:
-        "Unit-length embeddings of works' features."
-        self.project.eval()
-        return F.normalize(self.project(torch.from_numpy(self.scaler(X))), dim=1).numpy()
+# %% ../notebooks/07d_same_artist.ipynb #4f63adb1
+@patch
+@torch.no_grad()
+def embed(self:ArtistEmbedding, X:np.ndarray, # (n, sum(widths)) features of any works, seen in training or not
+         )->np.ndarray:                        # (n, dim), each row of length one
+    "Unit-length embeddings of works' features."
+    self.project.eval()
+    return F.normalize(self.project(torch.from_numpy(self.scaler(X))), dim=1).numpy()
 
-def pair_scores(emb:np.ndarray, pairs:pd.DataFrame)->np.ndarray:
+# %% ../notebooks/07d_same_artist.ipynb #d5d4b742
+def pair_scores(emb:np.ndarray,      # one unit-length embedding per work
+                pairs:pd.DataFrame,  # from `sample_pairs`: positions a and b
+               )->np.ndarray:        # one cosine per pair
     "Cosine similarity of each pair's two (unit-length) embeddings."
     return (emb[pairs.a.values] * emb[pairs.b.values]).sum(1)
 
-def raw_embedding(X:np.ndarray, widths:list, fit_on:np.ndarray)->np.ndarray:
+# %% ../notebooks/07d_same_artist.ipynb #e6174c2d
+def raw_embedding(X:np.ndarray,      # (n, sum(widths)) features of the works
+                  widths:list,        # width of each feature block
+                  fit_on:np.ndarray,  # the rows to standardise on: the training works'
+                 )->np.ndarray:       # (n, sum(widths)), each row of length one
     "The baseline: standardised feature blocks (fitted on `fit_on`), made unit length — no learning."
     z = BlockScaler(widths).fit(fit_on)(X)
     return z / np.linalg.norm(z, axis=1, keepdims=True).clip(1e-9)
@@ -99,10 +115,9 @@ def raw_embedding(X:np.ndarray, widths:list, fit_on:np.ndarray)->np.ndarray:
 def same_artist_auc(works:pd.DataFrame,   # works with `artist` and `role` (from `holdout_artists`)
                     emb:np.ndarray,       # one embedding per work
                     n_pairs:int=10_000,   # pairs per role, half positive
-                    seed:int=None,
+                    seed:int=None,        # draws the pairs; `settings.seed` by default
                    )->dict:               # ROC-AUC for seen, unseen and both pooled
     "ROC-AUC of cosine similarity for same-artist pairs among `seen` works, among `unseen` works, and pooled."
-    from sklearn.metrics import roc_auc_score
     scores, labels = {}, {}
     for role in ('seen', 'unseen'):
         idx = np.flatnonzero(works.role.values == role)
@@ -112,8 +127,10 @@ def same_artist_auc(works:pd.DataFrame,   # works with `artist` and `role` (from
     out['overall'] = float(roc_auc_score(np.r_[labels['seen'], labels['unseen']], np.r_[scores['seen'], scores['unseen']]))
     return out
 
-def calibrate(scores:np.ndarray, same:np.ndarray):
+# %% ../notebooks/07d_same_artist.ipynb #45df79fd
+def calibrate(scores:np.ndarray, # cosines of pairs with known answers (e.g. the `seen` pairs)
+              same:np.ndarray,   # whether each pair shares an artist
+             ):                  # `f(cosines) -> probabilities`
     "A logistic map from cosine similarity to the probability of one artist: `f(cosines) -> probabilities`."
-    from sklearn.linear_model import LogisticRegression
     lr = LogisticRegression().fit(np.asarray(scores)[:, None], same)
     return lambda s: lr.predict_proba(np.asarray(s, dtype=float).reshape(-1, 1))[:, 1]

@@ -33,7 +33,7 @@ def start_ray(address:str=None,       # a running cluster: 'auto' on one of its 
                  object_store_memory=int(object_store_gb*2**30) if object_store_gb else None) if address is None else {}
     return ray.init(address=address, logging_level=logging.WARNING, **local, **kwargs)
 
-# %% ../notebooks/12_embed_at_scale.ipynb #fe3f4209
+# %% ../notebooks/12_embed_at_scale.ipynb #28770000
 _OWN_FILES = ('unreadable.csv', 'embedding.json')  # what artsig writes beside the Parquet files
 
 def _where(folder)->str:
@@ -53,6 +53,7 @@ def _parquet_files(folder)->tuple:
     if not files: raise FileNotFoundError(f"No Parquet files in {_where(folder)}: run `embed_with_ray` into it first.")
     return fs, files
 
+# %% ../notebooks/12_embed_at_scale.ipynb #fe3f4209
 def prepare_folder(folder,               # a local folder or a URI (s3://, gs://, file://)
                    overwrite:bool=False, # replace the Parquet files of a folder that is not empty
                   )->str:                # the folder, absolute
@@ -73,7 +74,7 @@ def prepare_folder(folder,               # a local folder or a URI (s3://, gs://
 # %% ../notebooks/12_embed_at_scale.ipynb #7faa5049
 def write_manifest(works,                  # a frame with a `path` column (and any labels), or a list of image paths
                    folder,                 # a new folder (or URI) for the manifest's Parquet files
-                   rows_per_file:int=100_000,
+                   rows_per_file:int=100_000, # at most this many rows per Parquet file
                    overwrite:bool=False,   # replace the Parquet files of a folder that is not empty
                   )->str:                  # the manifest folder, absolute
     "Write the images to embed as Parquet: an absolute `path` per row, with any label columns of `works`."
@@ -105,6 +106,7 @@ def decode_views(batch:dict,      # a batch of manifest rows: {'path': array, ot
             errors.append(str(e) if isinstance(e, UnreadableImage) else f'{path}: {type(e).__name__}: {e}')
     return {**batch, 'view': np.stack(views), 'error': np.array(errors, dtype=object)}
 
+# %% ../notebooks/12_embed_at_scale.ipynb #42e979b3
 def _embedding_table(columns:dict,    # the works' other columns, each an array
                      X:np.ndarray,    # (n, d) embeddings, NaN rows where the image was unreadable
                      errors:list,     # None or the reason, per row
@@ -117,6 +119,7 @@ def _embedding_table(columns:dict,    # the works' other columns, each an array
             'embedding': pa.FixedSizeListArray.from_arrays(pa.array(X.reshape(-1)), X.shape[1])}
     return pa.table(out)
 
+# %% ../notebooks/12_embed_at_scale.ipynb #67fd538b
 class WorkEmbedder:
     "A Ray Data callable class: embeds batches of decoded views with `BackboneStats`, built once per actor."
     def __init__(self, backbone:str='efficientnet_lite0', # a key of `artsig.core.backbones`
@@ -150,6 +153,7 @@ def _actor_pool(concurrency,       # None, a number of actors, or (min, max) to 
                                       f"the manifest, so Ray would wait forever. Ask for at most concurrency={cpus-1}, or add CPUs.")
     return ray.data.ActorPoolStrategy(min_size=low, max_size=high)
 
+# %% ../notebooks/12_embed_at_scale.ipynb #02a68b91
 def report_unreadable(folder, # an embedding folder (or URI)
                      )->pd.DataFrame: # path and error of each unreadable image
     "List the rows of an embedding folder whose image could not be read in its `unreadable.csv`, and warn if any."
@@ -166,6 +170,18 @@ def report_unreadable(folder, # an embedding folder (or URI)
                                f"in `error`, and all are listed in {_where(folder)}/unreadable.csv. The first: {bad.error[0]}")
     return bad
 
+# %% ../notebooks/12_embed_at_scale.ipynb #b920b693
+def _write_record(out:str, manifest, made:dict, seconds:float, unreadable:int, run:dict):
+    "Write `embedding.json` in `out`: how its rows were `made`, how many, how fast, and the `run`'s settings and cluster."
+    fs, files = _parquet_files(out)
+    rows = sum(pq.read_metadata(f, filesystem=fs).num_rows for f in files)
+    how = {**made, 'works': rows, 'unreadable': unreadable, 'seconds': round(seconds, 1),
+           'images_per_second': round(rows/seconds, 1), **run,
+           'cluster': {k: v for k, v in ray.cluster_resources().items() if k in ('CPU', 'GPU')},
+           'manifest': _where(manifest), 'ray': ray.__version__, 'artsig': artsig.__version__}
+    with fs.open_output_stream(f'{_filesystem(out)[1]}/embedding.json') as f: f.write(json.dumps(how, indent=1).encode())
+
+# %% ../notebooks/12_embed_at_scale.ipynb #8d39c9c0
 def embed_with_ray(manifest,                 # folder (or URI) of Parquet files with a `path` column, from `write_manifest`
                    out_folder,               # a new folder (or URI) for the embedding Parquet files
                    backbone:str='efficientnet_lite0', # a key of `artsig.core.backbones`
@@ -190,15 +206,8 @@ def embed_with_ray(manifest,                 # folder (or URI) of Parquet files 
                                  batch_size=batch_size, batch_format='numpy', compute=pool, num_gpus=num_gpus)
     embedded.write_parquet(out, min_rows_per_file=rows_per_file)
     seconds = time.time() - start
-    bad = report_unreadable(out)
-    fs, files = _parquet_files(out)
-    rows = sum(pq.read_metadata(f, filesystem=fs).num_rows for f in files)
-    how = dict(backbone=backbone, view=view_name(view), size=size, stats=stats, works=rows, unreadable=len(bad),
-               seconds=round(seconds, 1), images_per_second=round(rows/seconds, 1), batch_size=batch_size,
-               actors=[pool.min_size, pool.max_size], num_gpus=num_gpus,
-               cluster={k: v for k, v in ray.cluster_resources().items() if k in ('CPU', 'GPU')},
-               manifest=_where(manifest), ray=ray.__version__, artsig=artsig.__version__)
-    with fs.open_output_stream(f'{_filesystem(out)[1]}/embedding.json') as f: f.write(json.dumps(how, indent=1).encode())
+    _write_record(out, manifest, dict(backbone=backbone, view=view_name(view), size=size, stats=stats),
+                  seconds, len(report_unreadable(out)), dict(batch_size=batch_size, actors=[pool.min_size, pool.max_size], num_gpus=num_gpus))
     return out
 
 # %% ../notebooks/12_embed_at_scale.ipynb #4232aedd
@@ -215,6 +224,7 @@ def iter_embeddings(folder,                # an embedding folder (or URI), from 
                 X = emb.flatten().to_numpy(zero_copy_only=False).reshape(len(emb), emb.type.list_size)
                 yield batch.drop_columns(['embedding']).to_pandas(), X
 
+# %% ../notebooks/12_embed_at_scale.ipynb #be4f3ef9
 def read_embeddings(folder,            # an embedding folder (or URI), from `embed_with_ray`
                     columns:list=None, # work columns to read (all by default)
                    )->tuple:           # (works frame, (n, d) float32 embeddings, NaN rows for unreadable images)
@@ -231,7 +241,8 @@ class EmbeddingIndex(WorkIndex):
                  batch_rows:int=16_384,         # rows read and added at a time
                  train_rows:int=None,           # IVF training sample; 256 per list by default
                  columns:list=None,             # work columns kept beside the index (all by default)
-                 seed:int=0):
+                 seed:int=0,                    # draws the IVF training sample
+                ):
         fs, files = _parquet_files(folder)
         sample = self._sample(folder, train_rows or 256*ivf_lists, seed, batch_rows) if ivf_lists else None
         if ivf_lists and len(sample) < ivf_lists: raise ValueError(f"An IVF index with {ivf_lists} lists needs at least that many works "
