@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['fit_temperature', 'reliability_table', 'calibration_error', 'plot_reliability', 'conformal_scores',
-           'conformal_threshold', 'prediction_sets', 'Calibration', 'calibrate', 'confidence_report']
+           'conformal_threshold', 'prediction_sets', 'Calibration', 'calibrate', 'halving_metrics', 'coverage_by_class',
+           'confidence_report']
 
 # %% ../notebooks/06b_confidence.ipynb #efd6b60c
 import math
@@ -37,7 +38,11 @@ def reliability_table(probs:np.ndarray,  # (n, n_classes)
             .groupby('bin').agg(confidence=('confidence', 'mean'), accuracy=('accuracy', 'mean'), n=('accuracy', 'size'))
             .reset_index())
 
-def calibration_error(probs:np.ndarray, labels:np.ndarray, bins:int=15)->float:
+# %% ../notebooks/06b_confidence.ipynb #ddf4f5fd
+def calibration_error(probs:np.ndarray,  # (n, n_classes)
+                      labels:np.ndarray, # true class indices
+                      bins:int=15,       # equal-width bins of top-class probability
+                     )->float:
     "Expected calibration error of the top class (0: every probability means what it says)."
     t = reliability_table(probs, labels, bins)
     return float((t.n * (t.confidence - t.accuracy).abs()).sum() / t.n.sum())
@@ -45,7 +50,9 @@ def calibration_error(probs:np.ndarray, labels:np.ndarray, bins:int=15)->float:
 # %% ../notebooks/06b_confidence.ipynb #43c3110c
 def plot_reliability(probs:dict,        # {name: (n, n_classes) probabilities}, e.g. before and after
                      labels:np.ndarray, # true class indices
-                     title:str='', bins:int=15, ax=None,
+                     title:str='',      # the axes' title
+                     bins:int=15,       # equal-width bins of top-class probability
+                     ax=None,           # a matplotlib axes to draw on; a new small square figure when None
                      min_works:int=10,  # bins with fewer works are not drawn (their accuracy is noise)
                     ):
     "Reliability diagram: accuracy against confidence per bin, the diagonal where they agree."
@@ -64,15 +71,19 @@ def _ranked(probs:np.ndarray)->tuple:
     order = np.argsort(-probs, 1, kind='stable')
     return order, np.take_along_axis(probs, order, 1).cumsum(1)
 
+# %% ../notebooks/06b_confidence.ipynb #d789f1d7
 def _rank_penalty(ranks:np.ndarray, penalty:float, free_ranks:int)->np.ndarray:
+    "The RAPS regulariser: `penalty` for every rank (0 = top) beyond the first `free_ranks`."
     return penalty * np.maximum(0, ranks + 1 - free_ranks)
 
+# %% ../notebooks/06b_confidence.ipynb #94dce472
 def _class_scores(probs:np.ndarray, penalty:float, free_ranks:int)->tuple:
     "Classes most likely first, and each one's score: the mass ranked above it plus the rank penalty."
     order, cum = _ranked(probs)
     above = cum - np.take_along_axis(probs, order, 1)
     return order, above + _rank_penalty(np.arange(probs.shape[1]), penalty, free_ranks)
 
+# %% ../notebooks/06b_confidence.ipynb #e17faad4
 def conformal_scores(probs:np.ndarray,   # (n, n_classes) calibrated probabilities of calibration works
                      labels:np.ndarray,  # their true class indices
                      penalty:float=0.01, # added per rank beyond `free_ranks`
@@ -83,6 +94,7 @@ def conformal_scores(probs:np.ndarray,   # (n, n_classes) calibrated probabiliti
     rank = np.argmax(order == np.asarray(labels)[:, None], 1)
     return scores[np.arange(len(rank)), rank]
 
+# %% ../notebooks/06b_confidence.ipynb #f7dd5123
 def conformal_threshold(scores:np.ndarray, # conformal scores of calibration works
                         confidence:float,  # wanted coverage, e.g. 0.9
                        )->float:
@@ -90,7 +102,12 @@ def conformal_threshold(scores:np.ndarray, # conformal scores of calibration wor
     n, k = len(scores), math.ceil((len(scores) + 1) * confidence)
     return math.inf if k > n else float(np.sort(scores)[k - 1])
 
-def prediction_sets(probs:np.ndarray, threshold:float, penalty:float=0.01, free_ranks:int=1)->list:
+# %% ../notebooks/06b_confidence.ipynb #02d20e4f
+def prediction_sets(probs:np.ndarray,   # (n, n_classes) calibrated probabilities of new works
+                    threshold:float,    # from `conformal_threshold`
+                    penalty:float=0.01, # as for `conformal_scores`
+                    free_ranks:int=1,   # as for `conformal_scores`
+                   )->list:             # one array of class indices per work, most likely first
     "For each work, the class indices (most likely first) whose score is under `threshold`; never empty."
     order, scores = _class_scores(probs, penalty, free_ranks)
     return [o[s <= threshold] for o, s in zip(order, scores)]
@@ -99,13 +116,14 @@ def prediction_sets(probs:np.ndarray, threshold:float, penalty:float=0.01, free_
 @dataclass
 class Calibration:
     "A temperature and the conformal scores of held-out works: honest probabilities and guaranteed sets for one head."
-    temperature:float
+    temperature:float      # divides every logit
     scores:np.ndarray      # conformal scores of the calibration works, at `temperature`
-    penalty:float=0.01
-    free_ranks:int=1
+    penalty:float=0.01     # as for `conformal_scores`
+    free_ranks:int=1       # as for `conformal_scores`
     meta:dict=None         # what it was fitted for (task, head, works), as saved
 
-    def probs(self, logits:np.ndarray)->np.ndarray:
+    def probs(self, logits:np.ndarray, # per-view raw scores `(n_views, n, n_classes)`
+             )->np.ndarray:
         "Calibrated probabilities from per-view logits `(n_views, n, n_classes)`."
         return view_probs(logits, self.temperature)
 
@@ -115,14 +133,17 @@ class Calibration:
         "Class indices of each work's prediction set."
         return prediction_sets(probs, conformal_threshold(self.scores, confidence), self.penalty, self.free_ranks)
 
-    def save(self, path:Path, **meta)->Path:
+    def save(self, path:Path, # the `.safetensors` file to write
+             **meta,          # task, collection ... : goes into its JSON header
+            )->Path:          # the file written
         "Write as a safetensors file; `meta` (task, collection ...) goes into its JSON header."
         return save_model_file(path, {'scores': torch.from_numpy(np.asarray(self.scores, dtype=np.float32))},
                                {'format': 'artsig-calibration-v1', 'temperature': self.temperature, 'penalty': self.penalty,
                                 'free_ranks': self.free_ranks, 'meta': meta})
 
     @classmethod
-    def load(cls, path:Path):
+    def load(cls, path:Path, # a file written by `save`
+            ):
         "A calibration written by `save`."
         tensors, m = load_model_file(path)
         return cls(m['temperature'], tensors['scores'].numpy(), m['penalty'], m['free_ranks'], m.get('meta', {}))
@@ -130,44 +151,67 @@ class Calibration:
 # %% ../notebooks/06b_confidence.ipynb #c0fbe70d
 def calibrate(logits:np.ndarray,  # (n_views, n, n_classes) raw scores of held-out works
               labels:np.ndarray,  # their true class indices
-              penalty:float=0.01, free_ranks:int=1,
+              penalty:float=0.01, # as for `conformal_scores`
+              free_ranks:int=1,   # as for `conformal_scores`
              )->Calibration:
     "Fit the temperature, then the conformal scores at that temperature."
     t = fit_temperature(logits, labels)
     return Calibration(t, conformal_scores(view_probs(logits, t), labels, penalty, free_ranks), penalty, free_ranks)
 
 # %% ../notebooks/06b_confidence.ipynb #38c4dcf8
-def _covered(sets:list, labels:np.ndarray)->np.ndarray: return np.array([y in s for y, s in zip(labels, sets)])
+def _covered(sets:list, labels:np.ndarray)->np.ndarray:
+    "Whether each work's set holds its true class."
+    return np.array([y in s for y, s in zip(labels, sets)])
 
+# %% ../notebooks/06b_confidence.ipynb #14f8bc97
+def halving_metrics(logits:np.ndarray,  # (n_views, n, n_classes) raw scores of validation works
+                    labels:np.ndarray,  # their true class indices
+                    cal:np.ndarray,     # indices of the works to calibrate on
+                    test:np.ndarray,    # indices of the works to measure on
+                    levels:tuple=(0.8, 0.9, 0.95), # confidence levels of the sets
+                    penalty:float=0.01, # as for `conformal_scores`
+                    free_ranks:int=1,   # as for `conformal_scores`
+                   )->tuple:            # (metrics of the `test` works, {level: their prediction sets})
+    "Calibrate on `cal`; temperature, accuracy, calibration error before and after, and coverage per level on `test`."
+    c = calibrate(logits[:, cal], labels[cal], penalty, free_ranks)
+    raw, probs = view_probs(logits[:, test]), c.probs(logits[:, test])
+    row = {'temperature': c.temperature, 'top1_accuracy': (probs.argmax(1) == labels[test]).mean(),
+           'ece_before': calibration_error(raw, labels[test]), 'ece_after': calibration_error(probs, labels[test])}
+    sets = {level: c.sets(probs, level) for level in levels}
+    for level, s in sets.items():
+        row |= {f'coverage_{level}': _covered(s, labels[test]).mean(), f'set_size_{level}': np.mean([len(x) for x in s]),
+                f'singletons_{level}': np.mean([len(x) == 1 for x in s])}
+    return row, sets
+
+# %% ../notebooks/06b_confidence.ipynb #ef37e50a
+def coverage_by_class(frames:list, # one frame per halving: class, covered, set_size of each measured work
+                      rounds:int,  # halvings the frames came from
+                     )->pd.DataFrame: # class, works (per halving), coverage, mean_set_size; largest sets first
+    "Coverage and mean set size per class, pooled over halvings."
+    return (pd.concat(frames).groupby('class').agg(works=('covered', 'size'), coverage=('covered', 'mean'),
+            mean_set_size=('set_size', 'mean')).assign(works=lambda d: d.works // rounds)
+            .sort_values('mean_set_size', ascending=False).reset_index())
+
+# %% ../notebooks/06b_confidence.ipynb #1e105f7f
 def confidence_report(logits:np.ndarray,  # (n_views, n, n_classes) raw scores of validation works
                       labels:np.ndarray,  # their true class indices
                       vocab:list,         # class names
-                      levels:tuple=(0.8, 0.9, 0.95),
+                      levels:tuple=(0.8, 0.9, 0.95), # confidence levels of the sets
                       rounds:int=20,      # random halvings
-                      seed:int=0,
-                      penalty:float=0.01, free_ranks:int=1,
+                      seed:int=0,         # seeds the halvings
+                      penalty:float=0.01, # as for `conformal_scores`
+                      free_ranks:int=1,   # as for `conformal_scores`
                      )->tuple:            # (metrics dict, per-class table at the middle level)
     "Calibrate on one half of the works and measure on the other, over `rounds` random halvings."
     rng, n, rows, per_class = np.random.default_rng(seed), len(labels), [], []
-    for r in range(rounds):
+    for _ in range(rounds):
         order = rng.permutation(n); cal, test = order[:n//2], order[n//2:]
-        c = calibrate(logits[:, cal], labels[cal], penalty, free_ranks)
-        raw, probs = view_probs(logits[:, test]), c.probs(logits[:, test])
-        row = {'temperature': c.temperature, 'top1_accuracy': (probs.argmax(1) == labels[test]).mean(),
-               'ece_before': calibration_error(raw, labels[test]),
-               'ece_after': calibration_error(probs, labels[test])}
-        for level in levels:
-            sets = c.sets(probs, level)
-            row |= {f'coverage_{level}': _covered(sets, labels[test]).mean(), f'set_size_{level}': np.mean([len(s) for s in sets]),
-                    f'singletons_{level}': np.mean([len(s) == 1 for s in sets])}
-            if level == levels[len(levels)//2]:
-                per_class.append(pd.DataFrame({'class': np.array(vocab)[labels[test]], 'covered': _covered(sets, labels[test]),
-                                               'set_size': [len(s) for s in sets]}))
+        row, sets = halving_metrics(logits, labels, cal, test, levels, penalty, free_ranks)
+        middle = sets[levels[len(levels)//2]]
+        per_class.append(pd.DataFrame({'class': np.array(vocab)[labels[test]], 'covered': _covered(middle, labels[test]),
+                                       'set_size': [len(s) for s in middle]}))
         rows.append(row)
     runs = pd.DataFrame(rows)
     metrics = {'n_works': int(n), 'rounds': rounds, 'penalty': penalty, 'free_ranks': free_ranks,
                **{k: {'mean': float(runs[k].mean()), 'sd': float(runs[k].std())} for k in runs}}
-    table = (pd.concat(per_class).groupby('class').agg(works=('covered', 'size'), coverage=('covered', 'mean'),
-             mean_set_size=('set_size', 'mean')).assign(works=lambda d: d.works // rounds)
-             .sort_values('mean_set_size', ascending=False).reset_index())
-    return metrics, table
+    return metrics, coverage_by_class(per_class, rounds)

@@ -23,8 +23,11 @@ def dated_works(works:pd.DataFrame, # the shared schema, with `year`
     return out.assign(decade=[f'{y // 10 * 10}s' for y in year], century=year // 100 + 1)
 
 # %% ../notebooks/06c_dating.ipynb #bab1e14e
-def _decade_start(label:str)->int: return int(label[:-1])
+def _decade_start(label:str)->int:
+    "The first year of a decade label: 1850 for '1850s'."
+    return int(label[:-1])
 
+# %% ../notebooks/06c_dating.ipynb #b8baa1cc
 def year_distribution(probs:np.ndarray, # (n, n_decades) probabilities over `vocab`
                       vocab:list,       # decade labels, e.g. ['1850s', '1860s', ...]
                      )->tuple:          # (median year, standard deviation in years), one per work
@@ -44,9 +47,9 @@ def year_distribution(probs:np.ndarray, # (n, n_decades) probabilities over `voc
 @dataclass
 class DateHead:
     "A head over decades and the conformal scores that turn its spread into intervals."
-    head:FeatureHead
-    recipe:FeatureRecipe
-    scores:np.ndarray   # |year - estimate| / spread of calibration works
+    head:FeatureHead      # a head over decades ('1850s', ...)
+    recipe:FeatureRecipe  # the features it was trained on
+    scores:np.ndarray     # |year - estimate| / spread of calibration works
 
     def estimate(self, views:list,        # one (n, n_features) array per view, the recipe's features
                  confidence:float=0.9,    # share of works whose interval holds the true year
@@ -56,21 +59,25 @@ class DateHead:
         half = conformal_threshold(self.scores, confidence) * spread
         return pd.DataFrame({'year': year.round(), 'low': (year - half).round(), 'high': (year + half).round()})
 
-    def save(self, models:Path=None)->Path:
+    def save(self, models:Path=None, # folder of heads; `settings.cache/'models'` by default
+            )->Path:
         "Keep beside the task heads (`saved_head_path('date', models)`), recipe and scores in the file's header."
         return self.head.save(saved_head_path('date', models), task='date', **self.recipe.to_dict(),
                               interval_scores=self.scores.round(5).tolist())
 
     @classmethod
-    def load(cls, models:Path=None):
+    def load(cls, models:Path=None, # folder of heads; `settings.cache/'models'` by default
+            ):
         "The date head kept by `save` (trained by `artsig train --task date`)."
         head, recipe = load_task_head('date', models)
         return cls(head, recipe, np.array(head.meta['interval_scores']))
 
 # %% ../notebooks/06c_dating.ipynb #65f0be04
-def train_date_head(works:pd.DataFrame,       # `dated_works` with an `is_valid` column
-                    recipe:FeatureRecipe=None, config:HeadConfig=None, progress:bool=True,
-                   )->tuple:                  # (DateHead, the validation works with `estimate`, `low`, `high`)
+def train_date_head(works:pd.DataFrame,        # `dated_works` with an `is_valid` column
+                    recipe:FeatureRecipe=None, # the features; `FeatureRecipe()` by default
+                    config:HeadConfig=None,    # the head; `HeadConfig()` by default
+                    progress:bool=True,        # show a progress bar while features are computed
+                   )->tuple:                   # (DateHead, the validation works with `estimate` and `spread`)
     "Train a decade head on the training works and calibrate its intervals on the validation works."
     recipe = recipe or FeatureRecipe()
     views, widths, ok = readable_features(works.path.tolist(), recipe, progress)
@@ -84,8 +91,9 @@ def train_date_head(works:pd.DataFrame,       # `dated_works` with an `is_valid`
 
 # %% ../notebooks/06c_dating.ipynb #fe7683f6
 def date_metrics(valid:pd.DataFrame,   # validation works with `year`, `estimate` and `spread` (from `train_date_head`)
-                 levels:tuple=(0.8, 0.9, 0.95),
-                 rounds:int=20, seed:int=0,
+                 levels:tuple=(0.8, 0.9, 0.95), # confidence levels of the intervals
+                 rounds:int=20,                 # random halvings into calibration and test works
+                 seed:int=0,                    # seeds the halvings
                 )->dict:
     "Mean absolute error, share within ±25 years, and interval coverage and width on held-out halves."
     err = np.abs(valid.year.to_numpy() - valid.estimate.to_numpy())
@@ -101,7 +109,9 @@ def date_metrics(valid:pd.DataFrame,   # validation works with `year`, `estimate
         out[f'interval_{level}'] = {'coverage': float(np.mean(cover)), 'mean_width_years': float(np.mean(width))}
     return out
 
-def error_by_century(valid:pd.DataFrame)->pd.DataFrame:
+# %% ../notebooks/06c_dating.ipynb #04aa2e0d
+def error_by_century(valid:pd.DataFrame, # validation works with `year`, `estimate` and `century`
+                    )->pd.DataFrame:     # mae_years and works, one row per century
     "Mean absolute error and works per true century."
     err = (valid.year - valid.estimate).abs()
     return err.groupby(valid.century).agg(['mean', 'size']).rename(columns={'mean': 'mae_years', 'size': 'works'})

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['grayscale_view', 'AlteredView', 'gray_view', 'signature_boxes', 'signature_mask_view', 'ViewExperiment',
-           'predict_view', 'view_experiment', 'sample_per_class', 'plot_class_change', 'run_view_experiment']
+           'predict_view', 'view_experiment', 'plot_class_change', 'plot_view_change', 'sample_per_class',
+           'save_view_experiment', 'run_view_experiment']
 
 # %% ../notebooks/07_grayscale.ipynb #f0eb2ada
 from dataclasses import dataclass, replace
@@ -13,30 +14,43 @@ import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
 from PIL import Image, ImageDraw
 from .core import settings
-from .features import image_view, view_name
+from .data import study_works, task_split
+from .features import FeatureRecipe, image_view, view_name, recipe_features
 from .heads import HeadConfig, classification_metrics
 from .records import save_run
-from .features import FeatureRecipe, recipe_features
 from .tasks import TaskResult, train_task
 
 # %% ../notebooks/07_grayscale.ipynb #46bc12c0
 class AlteredView:
     "A base view of a painting altered first by `alter(img) -> img`; callable as a view, with a cache `name`."
-    def __init__(self, alter, name:str, base='center'):
+    def __init__(self, alter,       # `img -> img`, applied to the whole painting
+                 name:str,          # what the alteration is, for the cache: the view is named `<base>-<name>`
+                 base='center',     # the view cut after altering
+                ):
         self.alter, self.base, self.name = alter, base, f'{view_name(base)}-{name}'
-    def __call__(self, img:Image.Image, size:int): return image_view(self.alter(img), self.base, size)
+    def __call__(self, img:Image.Image, # an RGB painting
+                 size:int,              # side of the square result
+                ):                      # (3, size, size) tensor in [0, 1]
+        "The painting altered by `alter`, then cut like `base`."
+        return image_view(self.alter(img), self.base, size)
     def __repr__(self): return f'AlteredView({self.name!r})'
 
-def _gray(img:Image.Image)->Image.Image: return img.convert('L').convert('RGB')
+# %% ../notebooks/07_grayscale.ipynb #8ceab2d3
+def _gray(img:Image.Image)->Image.Image:
+    "The painting's ITU-R 601 luma in all three channels."
+    return img.convert('L').convert('RGB')
 
-def gray_view(base='center')->AlteredView:
+# %% ../notebooks/07_grayscale.ipynb #a844c686
+def gray_view(base='center', # the view cut after the painting is turned grayscale
+             )->AlteredView:
     "The painting in grayscale (ITU-R 601 luma, in all three channels), then cut like `base`."
     return AlteredView(_gray, 'gray', base)
 
 grayscale_view = gray_view()
 
 # %% ../notebooks/07_grayscale.ipynb #6e81f451
-def signature_boxes(width:int, height:int,
+def signature_boxes(width:int,          # the painting's width in pixels
+                    height:int,         # and its height
                     band:float=0.12,    # height of the bottom band, as a share of the painting's height
                     corner:float=0.25,  # side of each corner box, as a share of width and of height
                    )->list:             # (left, top, right, bottom) pixel boxes
@@ -45,11 +59,29 @@ def signature_boxes(width:int, height:int,
     return [(0, height - round(band*height), width, height),
             (0, 0, bw, bh), (width - bw, 0, width, bh), (0, height - bh, bw, height), (width - bw, height - bh, width, height)]
 
+# %% ../notebooks/07_grayscale.ipynb #c26f1ffd
 def _boxes_area(boxes:list, width:int, height:int)->float:
+    "The share of a `width` × `height` canvas that `boxes` cover, overlaps counted once."
     m = np.zeros((height, width), bool)
     for l, t, r, b in boxes: m[t:b, l:r] = True
     return m.mean()
 
+# %% ../notebooks/07_grayscale.ipynb #1bb644f8
+def _central_box(width:int, height:int, area:float)->tuple:
+    "A centred box with the painting's proportions covering `area` (a share) of it."
+    side = np.sqrt(area)
+    w, h = round(side*width), round(side*height)
+    return ((width - w)//2, (height - h)//2, (width - w)//2 + w, (height - h)//2 + h)
+
+# %% ../notebooks/07_grayscale.ipynb #aad735bf
+def _grey_boxes(img:Image.Image, boxes:list, fill:int=128)->Image.Image:
+    "A copy of the painting with every (left, top, right, bottom) box painted grey."
+    img = img.convert('RGB').copy()
+    draw = ImageDraw.Draw(img)
+    for l, t, r, b in boxes: draw.rectangle([l, t, r - 1, b - 1], fill=(fill,)*3)
+    return img
+
+# %% ../notebooks/07_grayscale.ipynb #507080ba
 def signature_mask_view(band:float=0.12,   # bottom band height (share of the painting's height)
                         corner:float=0.25, # corner box side (share of width and height)
                         control:bool=False,# grey a central box of the same area instead
@@ -61,30 +93,32 @@ def signature_mask_view(band:float=0.12,   # bottom band height (share of the pa
     def mask(img:Image.Image)->Image.Image:
         W, H = img.size
         boxes = signature_boxes(W, H, band, corner)
-        if control:
-            side = np.sqrt(_boxes_area(boxes, W, H))  # a central box with the painting's proportions and the same area
-            w, h = round(side*W), round(side*H)
-            boxes = [((W - w)//2, (H - h)//2, (W - w)//2 + w, (H - h)//2 + h)]
-        img = img.convert('RGB').copy()
-        draw = ImageDraw.Draw(img)
-        for l, t, r, b in boxes: draw.rectangle([l, t, r - 1, b - 1], fill=(fill,)*3)
-        return img
+        if control: boxes = [_central_box(W, H, _boxes_area(boxes, W, H))]
+        return _grey_boxes(img, boxes, fill)
     return AlteredView(mask, f"{'central' if control else 'signature'}mask-b{band:g}-c{corner:g}", base)
 
 # %% ../notebooks/07_grayscale.ipynb #7c05c730
 @dataclass
 class ViewExperiment:
     "A head trained on normal views and one trained on an altered view, each scored on both."
-    task:str; view:object; original:TaskResult; retrained:TaskResult; transfer_probs:np.ndarray
+    task:str                  # the label column
+    view:object               # the altered view
+    original:TaskResult       # the head trained on the recipe's normal views
+    retrained:TaskResult      # the head trained and scored on `view`
+    transfer_probs:np.ndarray # `original`'s probabilities for its validation works seen through `view`
 
     def summary(self)->dict:
-        "Accuracy of each train → test pairing."
+        "Metrics of each train → test pairing, and the accuracy each altered pairing loses."
         labels, vocab = self.original.valid[self.task].tolist(), self.original.head.vocab
         transfer = classification_metrics(labels, self.transfer_probs, vocab)
         n = view_name(self.view)
         return {'original': self.original.metrics, f'original head on {n}': transfer, f'trained on {n}': self.retrained.metrics,
                 'drop_transfer': self.original.metrics['accuracy'] - transfer['accuracy'],
                 'drop_retrained': self.original.metrics['accuracy'] - self.retrained.metrics['accuracy']}
+
+    def accuracies(self)->dict:
+        "`summary` with each pairing's metrics reduced to its accuracy."
+        return {k: (v['accuracy'] if isinstance(v, dict) else v) for k, v in self.summary().items()}
 
     def per_class(self)->pd.DataFrame:
         "Per-class accuracy (recall) under each pairing and its change, biggest transfer drop first."
@@ -98,7 +132,11 @@ class ViewExperiment:
         t['change_transfer'], t['change_retrained'] = t.transfer - t.original, t.retrained - t.original
         return t.sort_values(['change_transfer', 'change_retrained']).reset_index(drop=True)
 
-def predict_view(result:TaskResult, view, progress:bool=True)->np.ndarray:
+# %% ../notebooks/07_grayscale.ipynb #289b40f0
+def predict_view(result:TaskResult, # a trained head with its validation works
+                 view,              # the view to see them through
+                 progress:bool=True,# show a progress bar while features are computed
+                )->np.ndarray:      # (n_valid, n_classes) probabilities
     "A trained head's probabilities for its validation works seen through another `view`."
     views, _ = recipe_features(result.valid.path.tolist(), replace(result.recipe, views=(view,)), progress)
     X = views[view_name(view)]
@@ -106,12 +144,13 @@ def predict_view(result:TaskResult, view, progress:bool=True)->np.ndarray:
                                            f"{view_name(view)!r}; see the unreadable-image report in the feature cache.")
     return result.head.predict_proba([X])
 
+# %% ../notebooks/07_grayscale.ipynb #24a8a0d5
 def view_experiment(works:pd.DataFrame,        # works with the task's labels and `is_valid`
                     task:str,                  # 'genre', 'style' or 'artist'
                     view,                      # the altered view, e.g. `grayscale_view`
                     recipe:FeatureRecipe=None, # extractors and the normal views
-                    config:HeadConfig=None,
-                    progress:bool=True,
+                    config:HeadConfig=None,    # both heads; `HeadConfig()` by default
+                    progress:bool=True,        # show progress bars while features are computed
                    )->ViewExperiment:
     "Train on normal views and on `view`; score the normal head on both and the altered head on `view`."
     recipe = recipe or FeatureRecipe()
@@ -121,18 +160,12 @@ def view_experiment(works:pd.DataFrame,        # works with the task's labels an
         raise ValueError(f"The normal and {view_name(view)!r} features cover different works; fix the unreadable images first.")
     return ViewExperiment(task, view, original, retrained, predict_view(original, view, progress))
 
-# %% ../notebooks/07_grayscale.ipynb #ed97e37c
-def sample_per_class(works:pd.DataFrame, label:str='artist', n:int=30, seed:int=None)->pd.DataFrame:
-    "At most `n` works of every `label` class, drawn with a fixed seed."
-    seed = settings.seed if seed is None else seed
-    rng = np.random.default_rng(seed)
-    keep = [i for _, idx in works.groupby(label, observed=True).groups.items()
-            for i in rng.permutation(np.asarray(idx))[:n]]
-    return works.loc[sorted(keep)].reset_index(drop=True)
-
+# %% ../notebooks/07_grayscale.ipynb #a6acebe3
 def plot_class_change(table:pd.DataFrame,          # from `ViewExperiment.per_class`
                       column:str='change_transfer',# which change to plot
-                      title:str='', ax=None, top:int=None, # only the `top` biggest changes each way
+                      title:str='',                # the axes' title
+                      ax=None,                     # a matplotlib axes to draw on; a new figure one bar per class high when None
+                      top:int=None,                # only the `top` biggest changes each way
                      ):
     "Sorted horizontal bars of a per-class accuracy change, negative (hurt) in red."
     t = table.sort_values(column)
@@ -144,26 +177,65 @@ def plot_class_change(table:pd.DataFrame,          # from `ViewExperiment.per_cl
     ax.tick_params(axis='y', labelsize=7)
     return ax
 
+# %% ../notebooks/07_grayscale.ipynb #acc215e2
+def plot_view_change(table:pd.DataFrame,  # from `ViewExperiment.per_class`
+                     transfer_title:str,  # title of the left chart: the normal head shown the view
+                     retrained_title:str, # title of the right chart: the head trained on the view
+                     figsize:tuple=None,  # inches; 12 wide and one fifth of an inch per class high when None
+                    )->plt.Figure:
+    "The per-class change side by side: the normal head shown the view, and a head trained on it."
+    fig, axs = plt.subplots(1, 2, figsize=figsize or (12, max(3, 0.2*len(table))))
+    plot_class_change(table, 'change_transfer', transfer_title, axs[0])
+    plot_class_change(table, 'change_retrained', retrained_title, axs[1])
+    fig.tight_layout()
+    return fig
+
+# %% ../notebooks/07_grayscale.ipynb #ed97e37c
+def sample_per_class(works:pd.DataFrame, # works, one per row
+                     label:str='artist', # the column to stratify on
+                     n:int=30,           # works kept per class, at most
+                     seed:int=None,      # `settings.seed` by default
+                    )->pd.DataFrame:     # the sample, in the order of `works`
+    "At most `n` works of every `label` class, drawn with a fixed seed."
+    seed = settings.seed if seed is None else seed
+    rng = np.random.default_rng(seed)
+    keep = [i for _, idx in works.groupby(label, observed=True).groups.items()
+            for i in rng.permutation(np.asarray(idx))[:n]]
+    return works.loc[sorted(keep)].reset_index(drop=True)
+
+# %% ../notebooks/07_grayscale.ipynb #103784b0
+def save_view_experiment(exp:ViewExperiment, # from `view_experiment`
+                         folder:Path,        # `<folder>/<task>/` gets per_class.csv, per_class_change.png, metrics.json
+                         data:str,           # which works, for the record
+                         command:str='',     # what ran, for the record
+                        )->dict:             # `exp.accuracies()`
+    "Write an experiment's per-class table, its bar charts and its run record."
+    out, view = Path(folder)/exp.task, view_name(exp.view)
+    out.mkdir(parents=True, exist_ok=True)
+    table = exp.per_class()
+    table.to_csv(out/'per_class.csv', index=False)
+    fig = plot_view_change(table, f'{exp.task}: normal head on {view}', f'{exp.task}: trained on {view}')
+    fig.savefig(out/'per_class_change.png', dpi=110); plt.close(fig)
+    save_run(out, exp.summary(), command=command, task=exp.task, view=view, recipe=exp.original.recipe.describe(), data=data,
+             split=f'task_split({exp.task!r}): split_random, valid_pct=0.2, seed={settings.seed}', head=vars(exp.original.config))
+    return exp.accuracies()
+
 # %% ../notebooks/07_grayscale.ipynb #2a3c900e
-def run_view_experiment(view, folder:Path, tasks=('style', 'artist'), per_artist:int=30, recipe:FeatureRecipe=None,
-                        config:HeadConfig=None, command:str='')->dict:
+def run_view_experiment(view,                      # the altered view, e.g. `grayscale_view`
+                        folder:Path,               # `<folder>/<task>/` gets each task's report
+                        tasks=('style', 'artist'), # the tasks to run
+                        per_artist:int=30,         # works per artist sampled from wikiart100; every work when None
+                        recipe:FeatureRecipe=None, # extractors and the normal views; `FeatureRecipe()` by default
+                        config:HeadConfig=None,    # the heads; `HeadConfig()` by default
+                        command:str='',            # what ran, for the record
+                       )->dict:                    # {task: `ViewExperiment.accuracies()`}
     "Run `view_experiment` on wikiart100 (a per-artist sample, or all works when `per_artist` is None) and save it."
-    from artsig.data import study_works, task_split
     recipe, works = recipe or FeatureRecipe(), study_works('all')
     if per_artist: works = sample_per_class(works, 'artist', per_artist)
+    data = f"wikiart100 study_works('all'){f', sample_per_class(artist, {per_artist})' if per_artist else ''}: {len(works)} works"
     out = {}
     for task in tasks:
         exp = view_experiment(task_split(works, task), task, view, recipe, config)
-        table, summary = exp.per_class(), exp.summary()
-        t = Path(folder)/task; t.mkdir(parents=True, exist_ok=True)
-        table.to_csv(t/'per_class.csv', index=False)
-        fig, axs = plt.subplots(1, 2, figsize=(12, max(3, 0.2*len(table))))
-        plot_class_change(table, 'change_transfer', f'{task}: normal head on {view_name(view)}', axs[0])
-        plot_class_change(table, 'change_retrained', f'{task}: trained on {view_name(view)}', axs[1])
-        fig.tight_layout(); fig.savefig(t/'per_class_change.png', dpi=110); plt.close(fig)
-        save_run(t, summary, command=command, task=task, view=view_name(view), recipe=recipe.describe(),
-                 data=f"wikiart100 study_works('all'){f', sample_per_class(artist, {per_artist})' if per_artist else ''}: {len(works)} works",
-                 split=f'task_split({task!r}): split_random, valid_pct=0.2, seed={settings.seed}', head=vars(config or HeadConfig()))
-        out[task] = {k: (v['accuracy'] if isinstance(v, dict) else v) for k, v in summary.items()}
+        out[task] = save_view_experiment(exp, folder, data, command)
         print(task, out[task])
     return out
