@@ -127,6 +127,7 @@ def layer_groups(self:EfficientNetLiteBody):
     return [nn.ModuleList([self.net._conv_stem, self.net._bn0, *blocks[:half]]),
             nn.ModuleList([*blocks[half:], self.net._conv_head, self.net._bn1])]
 
+# %% ../notebooks/00_core.ipynb #71058674
 @patch
 def imagenet_logits(self:EfficientNetLiteBody, x):
     "The original ImageNet classifier's logits, to check the weights are real."

