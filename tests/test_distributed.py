@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from artsig.distributed import main
 from artsig.learner import load_classifier
 from artsig.data import study_works, task_split
 
@@ -77,6 +76,14 @@ def test_cpu_flag_of_accelerate_is_refused(tmp_path):
     assert not (tmp_path/'out').exists()
 
 
-def test_unknown_task_is_refused(capsys):
-    with pytest.raises(SystemExit) as exit: main(['--task', 'medium'])
-    assert exit.value.code == 2 and "invalid choice: 'medium'" in capsys.readouterr().err
+def test_unknown_task_is_refused():
+    "The console script refuses an unknown task with argparse's message and exit status 2."
+    done = run([shutil.which('artsig-distributed', path=str(BIN)), '--task', 'medium'], timeout=120)
+    assert done.returncode == 2 and "invalid choice: 'medium'" in done.stderr, done.stderr[-2000:]
+
+
+def test_refusal_exits_with_status_2_under_python_m(tmp_path):
+    "Under `python -m`, where `call_parse` runs the command as the module loads, a refused run still exits with 2."
+    done = run([sys.executable, '-m', 'artsig.distributed', *QUICK, '--bs', '300', '--out', str(tmp_path/'out')], timeout=120)
+    assert done.returncode == 2 and 'fewer than one batch of 300' in done.stderr, done.stderr[-2000:]
+    assert not (tmp_path/'out').exists()

@@ -1,6 +1,6 @@
 """What `notebooks/02_learner.ipynb` cannot show on its own machine: offline weights anywhere, GPU precision choices,
-ViT parameter groups, images of odd modes at prediction time, and the study script's command line."""
-import subprocess, sys, urllib.error
+ViT parameter groups, images of odd modes at prediction time, and the `artsig-finetune` command line."""
+import json, os, shutil, subprocess, sys, urllib.error
 from pathlib import Path
 
 import numpy as np, pandas as pd, pytest, torch
@@ -12,7 +12,6 @@ from artsig.data import wikiart100, split_random
 from artsig.learner import (task_dataloaders, task_learner, task_splitter, check_classes, export_classifier,
                             load_classifier, open_work, _precision)
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope='module')
@@ -109,15 +108,22 @@ def test_vocab_mismatch_names_the_classes(tiny_learner, tmp_path):
     assert load_classifier(path, vocab=vocab).vocab == vocab
 
 
-def test_study_script_command_line():
-    out = subprocess.run([sys.executable, str(ROOT/'scripts'/'study_recipe.py'), '--help'], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert '--quick' in out.stdout and '--tasks' in out.stdout and 'metrics.json' in out.stdout
-    sys.path.insert(0, str(ROOT/'scripts'))
-    try:
-        import study_recipe
-        args = study_recipe.parse_args(['--quick'])
-        assert (args.backbone, args.size, args.head_epochs, args.epochs) == ('efficientnet_lite0', 64, 1, 1)
-        full = study_recipe.parse_args([])
-        assert (full.backbone, full.size, full.bs, full.head_epochs + full.epochs) == ('auto', 224, 128, 15)
-    finally: sys.path.remove(str(ROOT/'scripts'))
+def test_finetune_command_line(tmp_path):
+    "`artsig-finetune`, the installed console script, as a user runs it: its options, and a quick run's record."
+    script = shutil.which('artsig-finetune', path=str(Path(sys.executable).parent))
+    assert script, 'artsig-finetune is not installed; run `pip install -e .`'
+    helped = subprocess.run([script, '--help'], capture_output=True, text=True)
+    assert helped.returncode == 0, helped.stderr
+    assert all(o in helped.stdout for o in ('--quick', '--tasks', '--head-epochs', '--lr-find-iters', '--export', '--out'))
+    done = subprocess.run([script, '--quick', '--tasks', 'genre', '--lr', '1e-3', '--export', '--out', str(tmp_path)],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['genre.pth', 'metrics.json']  # no lr_find plot: lr was given
+    record = json.loads((tmp_path/'metrics.json').read_text())
+    assert record['command'] == f'artsig-finetune --quick --tasks genre --lr 1e-3 --export --out {tmp_path}'
+    assert (record['backbone']['name'], record['data']['subset'], list(record['metrics'])) == ('efficientnet_lite0', 'mini', ['genre'])
+    assert record['tasks']['genre']['lr'] == 1e-3 and not record['tasks']['genre']['lr_found']
+    assert [h['phase'] for h in record['tasks']['genre']['history']] == ['head', 'unfrozen']
+    assert 'genre: accuracy' in done.stdout
+    clf = load_classifier(tmp_path/'genre.pth')
+    assert clf.task == 'genre' and len(clf.vocab) == record['tasks']['genre']['split']['classes']
