@@ -64,7 +64,7 @@ def save_run(folder:Path,             # e.g. `outputs_folder('artist')`
              metrics:dict,            # the numbers
              name:str='metrics.json', # the record's file name in `folder`
              **how,                   # command, data, split, backbone, durations, ... : how the numbers were made
-            )->Path:
+            )->Path:                  # the record written
     "Write the record `folder/name`: the numbers with how they were made, the machine and the date; atomically."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     record = {'command': how.pop('command', ' '.join(sys.argv)), **how, 'machine': machine_info(),
