@@ -21,7 +21,7 @@ from fastcore.script import call_parse, is_cli
 from torch.nn.attention import sdpa_kernel, SDPBackend
 from torch.utils.flop_counter import FlopCounterMode
 from .core import settings, backbones, load_backbone, default_device, MissingWeights
-from .data import TASKS, study_works, task_split
+from .data import TASKS, read_collection, study_works, task_split
 from .features import (BackboneStats, ExtractorSpec, FeatureRecipe, compute_features, content_key, extractor,
                              magenta_onnx, recipe_features)
 from .heads import FeatureHead, HeadConfig, classification_metrics
@@ -166,7 +166,7 @@ def phase(record:dict,   # where the phase's numbers go, under `name`
     if device.type == 'cuda': record[name]['cuda_max_allocated_mb'] = round(torch.cuda.max_memory_allocated(device) / 2**20)
 
 # %% ../notebooks/10_bench.ipynb #37ba8d5f
-def recipe_scores(works:pd.DataFrame,      # the study's works, e.g. `study_works('all')`
+def recipe_scores(works:pd.DataFrame,      # the study's works, e.g. `study_works()`
                   recipe:FeatureRecipe,     # the cached features the heads see
                   config:HeadConfig=None,   # the default head when None
                   tasks:tuple=TASKS,        # the tasks to score
@@ -295,7 +295,7 @@ def _row_totals(row:dict)->dict:
 def probe_row(name:str,                 # the row's label in the table
               kind:str,                 # 'frozen', 'default' or 'probe'
               recipe:FeatureRecipe,     # the cached features the heads see
-              works:pd.DataFrame,       # the study's works, e.g. `study_works('all')`
+              works:pd.DataFrame,       # the study's works, e.g. `study_works()`
               config:HeadConfig=None,   # the default head when None
               tasks:tuple=TASKS,        # the tasks to score
               columns:int=None,         # keep only the pooled embedding (its width) of a single stats extractor
@@ -328,7 +328,7 @@ def _finetune_scores(result, # a task's `Finetuned`
             'train_images_per_s': len(dls.train_ds)*len(result.history)/result.phases['training']['seconds'], **result.phases}
 
 # %% ../notebooks/10_bench.ipynb #12083d3f
-def finetune_row(works:pd.DataFrame,    # the study's works, e.g. `study_works('all')`
+def finetune_row(works:pd.DataFrame,    # the study's works, e.g. `study_works()`
                  tasks:tuple=TASKS,     # in order; artist starts from style's body when style ran first
                  backbone:str=None,     # `study_backbone()` when None
                  size:int=224,          # side of the square training images
@@ -363,7 +363,7 @@ def finetune_row(works:pd.DataFrame,    # the study's works, e.g. `study_works('
 class BenchPlan:
     "What one benchmark run measures, and at what size: the works, the speed sample, the rows and the variants."
     name:str='full'               # 'full' or 'quick'; recorded as `quick`
-    subset:str='all'              # wikiart100 'all', or its 300-work 'mini' set
+    collection:str='wikiart100'   # a collection for `read_collection`: a name in the data folder, a path, or a hub id; 'wikiart100/mini' in the quick plan
     tasks:tuple=TASKS             # the tasks every row scores
     speed_images:int=256          # images in the speed sample
     repeats:int=5                 # timed matmuls per peak
@@ -385,9 +385,9 @@ class BenchPlan:
 
     @classmethod
     def quick(cls)->'BenchPlan':
-        "The CI-sized check: the mini set, EfficientNet-Lite0 in every row, 32 images for speed, a temporary record."
+        "The CI-sized check: wikiart100/mini, EfficientNet-Lite0 in every row, 32 images for speed, a temporary record."
         lite0 = 'efficientnet_lite0'
-        return cls('quick', 'mini', speed_images=32, repeats=3, study=(lite0, 'quick run'),
+        return cls('quick', 'wikiart100/mini', speed_images=32, repeats=3, study=(lite0, 'quick run'),
                    default=FeatureRecipe(extractors=((lite0, 224),)), default_label='artsig default (quick: efficientnet_lite0)',
                    probes=(lite0, 'resnet50'), finetune=dict(QUICK_FINETUNE), variant_specs=(ExtractorSpec(lite0),),
                    variants={'fp32': dict(bf16=False), 'bf16': dict(bf16=True)}, per_artist=5, variant_head=HeadConfig(bs=32),
@@ -448,7 +448,8 @@ def run_bench(out_path:Path=None, # the record; `plan.record`, else a new `artsi
     "Run every benchmark row of `plan` on this machine and write the record (`artsig.records.save_run`'s format)."
     plan, start, durations = plan or BenchPlan.full(), time.time(), {}
     out_path = Path(out_path or plan.record or new_run_folder('bench')/'bench.json')
-    works = study_works(plan.subset)
+    collection = read_collection(plan.collection); print(f'collection: {collection!r}', flush=True)
+    works = study_works(collection)
     peaks = _bench_peaks(plan.repeats); durations['peaks'] = round(time.time() - start, 1)
     speed_paths = speed_sample(works, plan.speed_images)
     rows, speeds = _bench_rows(plan, works, speed_paths, peaks, durations)
@@ -456,8 +457,8 @@ def run_bench(out_path:Path=None, # the record; `plan.record`, else a new `artsi
     durations['total'] = round(time.time() - start, 1)
     save_run(out_path.parent, {'peaks': peaks, 'extractors': speeds, 'rows': rows, 'variants': variants}, out_path.name,
         command=command or ' '.join(sys.argv), quick=plan.name == 'quick', tasks=list(plan.tasks),
-        data=f'wikiart100 ({plan.subset}), filter_works(centuries=None): {len(works)} works',
-        split=f'task_split(study_works({plan.subset!r}), task): split_random(task, valid_pct=0.2, seed={settings.seed}), near-duplicates grouped',
+        collection=collection.record(), data=f'{collection.name}, filter_works(centuries=None): {len(works)} works',
+        split=f'task_split(study_works({collection.name!r}), task): split_random(task, valid_pct=0.2, seed={settings.seed}), near-duplicates grouped',
         speed=f'compute_features with an empty temporary cache on {len(speed_paths)} distinct images (seeded sample), '
               'center view, batches of 32, after one warm-up batch; file read, hash, decode, resize and network',
         memory='peak RSS per phase (Linux VmHWM, reset at each phase start); CUDA max allocated on a GPU', durations=durations)
@@ -569,10 +570,11 @@ def main(quick:bool=False,         # CI-sized: the 300-work mini set, efficientn
          skip_finetune:bool=False, # leave out the fine-tuning row even on a GPU
          tasks:Annotated[str, {'nargs': '+', 'choices': TASKS}]=TASKS, # tasks to score
          speed_images:int=None,    # images in the speed sample: 256 (32 with --quick)
+         collection:str=None,      # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default (wikiart100/mini with --quick)
         ):
     "`artsig-bench`: benchmark artsig on this machine (accuracy, time, memory, speed and share of the hardware peak), and print the table."
     plan = BenchPlan.quick() if quick else BenchPlan.full()
-    plan = replace(plan, tasks=tuple(tasks), speed_images=speed_images or plan.speed_images,
+    plan = replace(plan, tasks=tuple(tasks), speed_images=speed_images or plan.speed_images, collection=collection or plan.collection,
                    finetune=None if skip_finetune else plan.finetune)
     command = ' '.join(['artsig-bench', *sys.argv[1:]]) if is_cli() else 'artsig.bench.main, called from Python'
     path = run_bench(out, plan, command)

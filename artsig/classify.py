@@ -9,14 +9,14 @@ __all__ = ['MAX_SIDE', 'MAX_UPLOAD_BYTES', 'upload_name', 'read_upload', 'read_i
            'outside_report']
 
 # %% ../notebooks/09_classify.ipynb #bf9d9acd
-import hashlib, json, sys, unicodedata
+import hashlib, json, sys, unicodedata, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.basics import patch
 from PIL import Image
 from .core import settings
-from .data import decode_image, split_random, study_works, task_split, UnreadableImage, TASKS
+from .data import Collection, decode_image, read_collection, split_random, study_works, task_split, UnreadableImage, TASKS
 from .files import UnsafeModelFile
 from .features import FeatureRecipe, content_key, image_features, readable_features, recipe_features
 from .heads import FeatureHead, HeadConfig, label_indices
@@ -189,6 +189,18 @@ def as_dict(self:ArtPrediction)->dict:
             'nearest_works': json.loads(self.nearest[cols].to_json(orient='records')),
             'similar_artists': [[a, round(float(s), 4)] for a, s in self.similar_artists]}
 
+# %% ../notebooks/09_classify.ipynb #6f6717ad
+def _trained_elsewhere(heads:dict, dating:DateHead, collection:Collection)->str:
+    "A sentence naming each head whose kept collection is not `collection` (the gallery's); '' when there is none."
+    others = {}
+    for task, head in [(t, h) for t, (h, _) in heads.items()] + ([('date', dating.head)] if dating else []):
+        named = getattr(head, 'meta', {}).get('collection')  # a head trained in this session has no meta
+        if named and named['digest'] != collection.digest: others.setdefault((named['name'], named['digest']), []).append(task)
+    trained = '; '.join(f"the {', '.join(ts[:-1]) + ' and ' if ts[:-1] else ''}{ts[-1]} head{'s were' if ts[:-1] else ' was'} "
+                        f"trained on {n} (digest {d})" for (n, d), ts in others.items())
+    return trained and (f"{trained}; the gallery is {collection.name} ({collection.digest}): its neighbours and the "
+                        f"'is it a painting' check use {collection.name}.")
+
 # %% ../notebooks/09_classify.ipynb #7bf46286
 class ArtClassifier:
     "Heads for genre, style and artist, a gallery of known works and calibrated out-of-distribution checks."
@@ -200,9 +212,11 @@ class ArtClassifier:
                  confidence:float=0.9,       # coverage of the prediction sets
                  calibrations:dict=None,     # {task: `Calibration`}; fitted on each task's validation works when None
                  dating:DateHead=None,       # estimates when a work was painted; no dates when None
+                 collection:Collection=None, # the collection `works` come from, kept as `self.collection`
                 ):
         if not heads: raise ValueError("ArtClassifier needs at least one trained head, e.g. {'artist': load_task_head('artist')}.")
         self.heads, self.k, self.quantile, self.confidence, self.dating = dict(heads), k, quantile, confidence, dating
+        self.collection = collection
         self.calibrations = calibrations or {t: task_calibration(h, r, _validation_works(works, t, h), t)
                                              for t, (h, r) in self.heads.items()}
         self.recipe = (heads.get('artist') or next(iter(heads.values())))[1]
@@ -228,16 +242,19 @@ class ArtClassifier:
 
 # %% ../notebooks/09_classify.ipynb #841e8d61
 @patch(cls_method=True)
-def from_saved(cls:ArtClassifier, subset:str='all', # wikiart100 works for the gallery: 'all', or the 300-work 'mini' set
+def from_saved(cls:ArtClassifier,
+               collection:str|Collection=None, # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default
                tasks:tuple=TASKS,  # the heads to load
                models:Path=None,   # folder of trained heads; `settings.cache/'models'` by default
                **kwargs,           # passed to `ArtClassifier`: `confidence`, `progress`, `k`, ...
               ):
-    "Load the saved heads (and the date head, if one was trained) and build the gallery from wikiart100's `subset`."
-    heads, works = {t: load_task_head(t, models) for t in tasks}, task_split(study_works(subset), 'artist')
+    "Load the saved heads (and the date head, if one was trained) and build the gallery from a collection's works."
+    collection, heads = read_collection(collection), {t: load_task_head(t, models) for t in tasks}
     dating = DateHead.load(models) if saved_head_path('date', models).exists() else None
+    if said := _trained_elsewhere(heads, dating, collection): warnings.warn(said, stacklevel=2)  # once, before the long part
+    works = task_split(study_works(collection), 'artist')
     calibrations = {t: kept_calibration(t, h, r, works, models) for t, (h, r) in heads.items()}
-    return cls(heads, works, dating=dating, calibrations=calibrations, **kwargs)
+    return cls(heads, works, dating=dating, calibrations=calibrations, collection=collection, **kwargs)
 
 # %% ../notebooks/09_classify.ipynb #0d20cd58
 @patch
@@ -331,16 +348,17 @@ def heatmap(self:ArtClassifier, img:Image.Image, # an RGB image
     return occlusion_map(img, head, recipe, **kwargs)
 
 # %% ../notebooks/09_classify.ipynb #403689cd
-def quick_classifier(subset:str='mini', # wikiart100 works to train on and compare with
+def quick_classifier(collection:str|Collection='wikiart100/mini', # a collection for `read_collection` to train on and compare with: a name in the data folder, a path, or a hub id
                      epochs:int=30,     # training epochs of each head
                      bs:int=32,         # batch size of each head
                      **kwargs,          # passed to `ArtClassifier`
                     )->ArtClassifier:
-    "An `ArtClassifier` on `quick_recipe` features: genre, style, artist and date heads trained on `subset` in seconds."
-    works, recipe, config = study_works(subset), quick_recipe(), HeadConfig(epochs=epochs, bs=bs)
+    "An `ArtClassifier` on `quick_recipe` features: genre, style, artist and date heads trained on a collection in seconds."
+    collection = read_collection(collection)
+    works, recipe, config = study_works(collection), quick_recipe(), HeadConfig(epochs=epochs, bs=bs)
     heads = {t: (train_task(task_split(works, t), t, recipe, config, progress=False).head, recipe) for t in TASKS}
     dating, _ = train_date_head(split_random(dated_works(works), 'century'), recipe, config, progress=False)
-    return ArtClassifier(heads, task_split(works, 'artist'), progress=False, dating=dating, **kwargs)
+    return ArtClassifier(heads, task_split(works, 'artist'), progress=False, dating=dating, collection=collection, **kwargs)
 
 # %% ../notebooks/09_classify.ipynb #732785a4
 def predictions_table(preds:list, # `ArtPrediction`s
@@ -392,7 +410,8 @@ def outside_report(art:ArtClassifier, # the classifier whose checks are measured
         metrics['energy'] = _flag_rates(art.energy_threshold, art.valid_energy, per_image.energy_flag)
     metrics['per_image'] = per_image.to_dict(orient='records')
     if folder is not None:
-        save_run(folder, metrics, recipe=art.recipe.describe(), works=len(art.gallery.works),
+        named = {'collection': art.collection.record()} if art.collection is not None else {}
+        save_run(folder, metrics, recipe=art.recipe.describe(), works=len(art.gallery.works), **named,
                  method=f'thresholds at the {art.quantile:.0%} quantile of validation paintings (artist split); '
                         f'distance = 1 - cosine to the {art.k}-th nearest work, leave-one-out with near-duplicates skipped; '
                         'energy = -logsumexp(artist head logits)', **how)

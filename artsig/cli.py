@@ -12,10 +12,10 @@ from fastcore.script import anno_parser, call_parse
 
 # %% ../notebooks/09c_cli.ipynb #4747dc41
 TRAINABLE = ('genre', 'style', 'artist', 'date')          # the heads `artsig train` keeps (`--task all`: each of them)
-_Subset = Annotated[str, {'choices': ('all', 'mini')}]      # wikiart100: all its works, or the 300-work mini set
 _Task = Annotated[str, {'choices': (*TRAINABLE, 'all')}]    # a head, or all of them
 _ImageFiles = Annotated[list, {'nargs': '+', 'type': str}] # one or more image files, as positional arguments
 _JsonFile = Annotated[str, {'metavar': 'OUT.json'}]         # shown as `--json OUT.json` in the help
+_Collection = Annotated[str, {'metavar': 'COLLECTION'}]     # a name, a folder or a hub id, read by `read_collection`
 
 # %% ../notebooks/09c_cli.ipynb #8a0171fa
 def _write_json(path:str, record:dict):
@@ -29,6 +29,12 @@ def _records(df)->list:
     "A frame's rows as JSON values (NaN as null, numbers rounded as `to_json` does)."
     return json.loads(df.to_json(orient='records'))
 
+# %% ../notebooks/09c_cli.ipynb #41200d66
+def _said_collection(collection)->dict:
+    "Say on stderr which collection a command read (stdout stays the command's table); its record, for the JSON."
+    print(f'collection: {collection!r}', file=sys.stderr)
+    return collection.record()
+
 # %% ../notebooks/09c_cli.ipynb #7c6bbd83
 def _read_images(paths:list)->tuple:
     "The readable images among `paths` and their names; each file skipped is said on stderr and returned."
@@ -40,7 +46,7 @@ def _read_images(paths:list)->tuple:
 # %% ../notebooks/09c_cli.ipynb #ec317bc4
 @call_parse
 def cli_predict(images:_ImageFiles,    # image files to classify
-                subset:_Subset='all',  # wikiart100 works to compare with
+                collection:_Collection=None, # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default
                 models:str=None,       # folder of trained heads (default: the artsig cache)
                 top:int=5,             # classes shown per task
                 k:int=5,               # nearest known works per image
@@ -52,31 +58,33 @@ def cli_predict(images:_ImageFiles,    # image files to classify
     from fastprogress.fastprogress import progress_bar
     from artsig.classify import ArtClassifier, predictions_table
     if not 0 < confidence < 1: raise ValueError(f"--confidence must be between 0 and 1 (e.g. 0.9), not {confidence}.")
-    art = ArtClassifier.from_saved(subset, models=models, confidence=confidence)
+    art = ArtClassifier.from_saved(collection, models=models, confidence=confidence)
+    named = _said_collection(art.collection)
     imgs, names, failed = _read_images(images)
     preds = []
     for s in progress_bar(range(0, len(imgs), bs), display=len(imgs) > bs):
         preds += art.predict(imgs[s:s+bs], names[s:s+bs], k=k, top=top)
     if preds: print(predictions_table(preds).to_string(index=False))
-    _write_json(json, {'predictions': [p.as_dict() for p in preds], 'skipped': failed})
+    _write_json(json, {'collection': named, 'predictions': [p.as_dict() for p in preds], 'skipped': failed})
     return 1 if failed else 0
 
 # %% ../notebooks/09c_cli.ipynb #847d6cf0
 @call_parse
 def cli_similar(images:_ImageFiles,   # image files to look up
-                subset:_Subset='all', # wikiart100 works to search
+                collection:_Collection=None, # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default
                 models:str=None,      # folder of trained heads: the artist head's recipe sets the features compared
                 k:int=8,              # nearest known works per image
                 json:_JsonFile=None,  # also write the results as JSON
                )->int:                # exit status: 1 when a file could not be read
     "`artsig similar`: the nearest known works of each image."
-    from artsig.data import study_works
+    from artsig.data import read_collection, study_works
     from artsig.features import FeatureRecipe
     from artsig.similarity import Gallery
     from artsig.tasks import load_task_head
     try: _, recipe = load_task_head('artist', models)
     except FileNotFoundError: recipe = FeatureRecipe()
-    gallery = Gallery(study_works(subset), recipe)
+    collection = read_collection(collection)
+    gallery, named = Gallery(study_works(collection), recipe), _said_collection(collection)
     imgs, names, failed = _read_images(images)
     record = {}
     if imgs:
@@ -84,37 +92,37 @@ def cli_similar(images:_ImageFiles,   # image files to look up
         near.insert(0, 'image', [names[q] for q in near['query']])
         print(near[['image', 'rank', 'similarity', 'artist_name', 'title', 'year', 'style']].to_string(index=False))
         record = _records(near.drop(columns='query'))
-    _write_json(json, {'nearest_works': record, 'skipped': failed})
+    _write_json(json, {'collection': named, 'nearest_works': record, 'skipped': failed})
     return 1 if failed else 0
 
 # %% ../notebooks/09c_cli.ipynb #bb2f30a7
-def _train_head(task:str, subset:str, models:str, recipe, epochs:int=None)->dict:
-    "Train and keep `task`'s head on its own split of wikiart100's `subset`; print and return its metrics."
+def _train_head(task:str, collection, models:str, recipe, epochs:int=None)->dict:
+    "Train and keep `task`'s head on its own split of `collection`'s works; print and return its metrics."
     from artsig.data import study_works, task_split
     from artsig.heads import HeadConfig
     from artsig.tasks import save_task_head, train_task
     config = HeadConfig(**({'epochs': epochs} if epochs else {}))
-    result = train_task(task_split(study_works(subset), task), task, recipe, config)
-    path, m = save_task_head(result, models), result.metrics
+    result = train_task(task_split(study_works(collection), task), task, recipe, config)
+    path, m = save_task_head(result, models, collection=collection), result.metrics
     print(f"{task}: accuracy {m['accuracy']:.1%}, top-3 {m['top3_accuracy']:.1%}, macro-F1 {m['macro_f1']:.3f}; saved {path}")
     return m
 
 # %% ../notebooks/09c_cli.ipynb #28c9f1a3
-def _train_date(subset:str, models:str, recipe, epochs:int=None)->dict:
-    "Train, calibrate and keep the date head on the works with a year; print and return its error."
+def _train_date(collection, models:str, recipe, epochs:int=None)->dict:
+    "Train, calibrate and keep the date head on `collection`'s works with a year; print and return its error."
     from artsig.data import split_random, study_works
     from artsig.dating import dated_works, train_date_head
     from artsig.heads import HeadConfig
-    works = split_random(dated_works(study_works(subset)), 'century')
+    works = split_random(dated_works(study_works(collection)), 'century')
     head, valid = train_date_head(works, recipe, HeadConfig(**({'epochs': epochs} if epochs else {})))
     m = {'mae_years': float((valid.year - valid.estimate).abs().mean()), 'n': len(valid)}
-    print(f"date: mean absolute error {m['mae_years']:.0f} years on {m['n']} validation works; saved {head.save(models)}")
+    print(f"date: mean absolute error {m['mae_years']:.0f} years on {m['n']} validation works; saved {head.save(models, collection=collection)}")
     return m
 
 # %% ../notebooks/09c_cli.ipynb #d3eb9580
 @call_parse
 def cli_train(task:_Task='artist',   # the head to train; `all`: genre, style, artist and date
-              subset:_Subset='all', # wikiart100 works to train on
+              collection:_Collection=None, # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default
               models:str=None,      # folder to keep the heads in (default: the artsig cache)
               quick:bool=False,     # EfficientNet-Lite0 features only (fast, less accurate)
               epochs:int=None,      # training epochs (default: `HeadConfig`'s)
@@ -122,11 +130,13 @@ def cli_train(task:_Task='artist',   # the head to train; `all`: genre, style, a
              )->int:                # exit status: 0
     "`artsig train`: train and keep a head (features from the cache, computed when missing)."
     from artsig.classify import quick_recipe
+    from artsig.data import read_collection
     from artsig.features import FeatureRecipe
-    recipe, out = quick_recipe() if quick else FeatureRecipe(), {}
+    recipe, out, collection = quick_recipe() if quick else FeatureRecipe(), {}, read_collection(collection)
+    named = _said_collection(collection)
     for t in (TRAINABLE if task == 'all' else [task]):
-        out[t] = _train_date(subset, models, recipe, epochs) if t == 'date' else _train_head(t, subset, models, recipe, epochs)
-    _write_json(json, out)
+        out[t] = _train_date(collection, models, recipe, epochs) if t == 'date' else _train_head(t, collection, models, recipe, epochs)
+    _write_json(json, {**out, 'collection': named})
     return 0
 
 # %% ../notebooks/09c_cli.ipynb #10b840cf

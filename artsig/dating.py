@@ -9,6 +9,7 @@ __all__ = ['dated_works', 'year_distribution', 'DateHead', 'train_date_head', 'd
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd
+from .data import Collection
 from .heads import FeatureHead, HeadConfig
 from .features import FeatureRecipe, readable_features
 from .tasks import saved_head_path, load_task_head
@@ -60,10 +61,12 @@ class DateHead:
         return pd.DataFrame({'year': year.round(), 'low': (year - half).round(), 'high': (year + half).round()})
 
     def save(self, models:Path=None, # folder of heads; `settings.cache/'models'` by default
+             collection:Collection=None, # the collection it was trained on, named in the file's header when given
             )->Path:
-        "Keep beside the task heads (`saved_head_path('date', models)`), recipe and scores in the file's header."
+        "Keep beside the task heads (`saved_head_path('date', models)`), recipe, scores and collection in the file's header."
+        named = {'collection': collection.record()} if collection is not None else {}
         return self.head.save(saved_head_path('date', models), task='date', **self.recipe.to_dict(),
-                              interval_scores=self.scores.round(5).tolist())
+                              interval_scores=self.scores.round(5).tolist(), **named)
 
     @classmethod
     def load(cls, models:Path=None, # folder of heads; `settings.cache/'models'` by default

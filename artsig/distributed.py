@@ -20,7 +20,7 @@ from fastai.distributed import DistributedDL, DistributedTrainer  # also gives `
 from accelerate import PartialState
 from accelerate.utils import broadcast_object_list, gather_object
 from .core import settings, backbones
-from .data import TASKS, study_works, task_split
+from .data import TASKS, read_collection, study_works, task_split
 from .records import save_run
 from .learner import task_dataloaders, task_learner, fit_study_recipe, export_classifier
 
@@ -199,7 +199,7 @@ def train_distributed(works:pd.DataFrame, # works with `path`, the task's label 
 @call_parse
 def main(task:Annotated[str, {'choices': TASKS}]='artist', # what to classify
          backbone:Annotated[str, {'choices': list(backbones)}]='efficientnet_lite2', # the body
-         subset:Annotated[str, {'choices': ('all', 'mini')}]='all', # wikiart100, or its 300-work mini set
+         collection:str=None,   # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default
          frozen_epochs:int=3,   # epochs training only the head
          epochs:int=12,         # unfrozen epochs after them
          size:int=224,          # training image side
@@ -214,12 +214,12 @@ def main(task:Annotated[str, {'choices': TASKS}]='artist', # what to classify
     command = ' '.join(['artsig-distributed', *sys.argv[1:]]) if is_cli() else 'artsig.distributed.main, called from Python'
     try:
         state = distributed_state(True if cpu else None)
-        with state.main_process_first(): works = task_split(study_works(subset), task)
+        with state.main_process_first(): collection = read_collection(collection); works = task_split(study_works(collection), task)
+        if state.is_main_process: print(f'collection: {collection!r}', flush=True)
         report = train_distributed(works, task, backbone=backbone, size=size, bs=bs, head_epochs=frozen_epochs, epochs=epochs,
             lr=lr, lr_find_iters=lr_find_iters, out=Path(out), cpu=True if cpu else None, seed=seed, command=command,
-            data=dict(collection='wikiart100', subset=subset, works=len(works),
-                      filters='study_works: filter_works(wikiart100(subset), centuries=None)',
-                      split='task_split: split_random by task, 80/20, near-duplicates together'))
+            collection=collection.record(), data=dict(works=len(works), filters='study_works: filter_works(collection.works, '
+                'centuries=None)', split='task_split: split_random by task, 80/20, near-duplicates together'))
     except (ValueError, FileNotFoundError) as e:
         print(f'artsig-distributed: {e}', file=sys.stderr); raise SystemExit(2) from e
     if state.is_main_process:

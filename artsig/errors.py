@@ -172,7 +172,7 @@ class ErrorAnalysis:
 
 # %% ../notebooks/06_errors.ipynb #0de6608b
 def analyse_errors(task:str,                  # 'genre', 'style' or 'artist'
-                   works:pd.DataFrame=None,   # works with the task's labels; `study_works('all')` by default
+                   works:pd.DataFrame=None,   # works with the task's labels; `study_works()` (wikiart100) by default
                    recipe:FeatureRecipe=None, # the features; `FeatureRecipe()` by default
                    config:HeadConfig=None,    # the heads; `HeadConfig()` by default
                    folds:int=5,               # folds of the out-of-fold predictions
@@ -181,7 +181,7 @@ def analyse_errors(task:str,                  # 'genre', 'style' or 'artist'
                    progress:bool=True,        # show progress bars while features are computed
                   )->ErrorAnalysis:
     "Train on the task's standard split and score its validation works; find suspects from out-of-fold predictions."
-    works = study_works('all') if works is None else works
+    works = study_works() if works is None else works
     recipe = recipe or FeatureRecipe()
     result = train_task(task_split(works, task), task, recipe, config, progress)
     oof_works, oof, oof_vocab = out_of_fold_probs(task_split(works, task), task, recipe, config, folds, progress)
@@ -212,14 +212,14 @@ def save_error_report(analysis:ErrorAnalysis, # from `analyse_errors`
     a.suspects.drop(columns='path').to_csv(folder/f'{a.task}_suspects.csv', index=False)  # `filename` is relative to the data root
     metrics = a.metrics(tables)
     save_run(out, metrics, command=command, task=a.task, recipe=r.recipe.describe(), head=vars(r.config),
-             data=f"wikiart100 study_works('all'): {a.n_works} works",
+             data=f"study_works('wikiart100'): {a.n_works} works",
              split=f'task_split({a.task!r}) (split_random, valid_pct=0.2, seed={settings.seed}); suspects from {a.folds}-fold StratifiedGroupKFold',
              suspects_rule=f'p(label) < {a.label_below} and p(predicted) > {a.other_above}')
     return metrics
 
 # %% ../notebooks/06_errors.ipynb #185d0c67
 def error_report(task:str,                  # 'genre', 'style' or 'artist'
-                 works:pd.DataFrame=None,   # works with the task's labels; `study_works('all')` by default
+                 works:pd.DataFrame=None,   # works with the task's labels; `study_works()` (wikiart100) by default
                  recipe:FeatureRecipe=None, # the features; `FeatureRecipe()` by default
                  config:HeadConfig=None,    # the heads; `HeadConfig()` by default
                  folder:Path=None,          # where the report goes; `nbs_outputs/errors` by default
@@ -228,6 +228,6 @@ def error_report(task:str,                  # 'genre', 'style' or 'artist'
                  other_above:float=0.80,    # ...and one other class more than this
                  command:str='',            # what ran, for the record
                 )->dict:                    # the metrics written
-    "Confusions, per-class scores and out-of-fold suspects for one task on wikiart100, saved under `folder`."
+    "Confusions, per-class scores and out-of-fold suspects for one task (on wikiart100 by default), saved under `folder`."
     analysis = analyse_errors(task, works, recipe, config, folds, label_below, other_above)
     return save_error_report(analysis, folder, command)

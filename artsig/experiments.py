@@ -230,9 +230,9 @@ def run_view_experiment(view,                      # the altered view, e.g. `gra
                         command:str='',            # what ran, for the record
                        )->dict:                    # {task: `ViewExperiment.accuracies()`}
     "Run `view_experiment` on wikiart100 (a per-artist sample, or all works when `per_artist` is None) and save it."
-    recipe, works = recipe or FeatureRecipe(), study_works('all')
+    recipe, works = recipe or FeatureRecipe(), study_works('wikiart100')
     if per_artist: works = sample_per_class(works, 'artist', per_artist)
-    data = f"wikiart100 study_works('all'){f', sample_per_class(artist, {per_artist})' if per_artist else ''}: {len(works)} works"
+    data = f"study_works('wikiart100'){f', sample_per_class(artist, {per_artist})' if per_artist else ''}: {len(works)} works"
     out = {}
     for task in tasks:
         exp = view_experiment(task_split(works, task), task, view, recipe, config)

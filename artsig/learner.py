@@ -25,7 +25,7 @@ from fastai.vision.all import (DataBlock, DataLoaders, TransformBlock, CategoryB
     accuracy, top_k_accuracy, F1Score, set_seed)
 import artsig
 from .core import settings, default_device, load_backbone, backbones, Backbone, MissingWeights
-from .data import TASKS, task_frame, load_image, to_rgb, study_works, task_split, study_accuracy
+from .data import DEFAULT_COLLECTION, TASKS, Collection, read_collection, task_frame, load_image, to_rgb, study_works, task_split, study_accuracy
 from .files import atomic_write
 from .heads import plot_confusion, plot_learning_curve, per_class_table
 from .records import save_run, new_run_folder
@@ -348,7 +348,7 @@ class Finetuned:
                     study_accuracy=study_accuracy[self.task])
 
 # %% ../notebooks/02_learner.ipynb #14e1d285
-def finetune_task(works:pd.DataFrame,   # the study's works, e.g. `study_works('all')`
+def finetune_task(works:pd.DataFrame,   # the study's works, e.g. `study_works()`
                   task:str,             # 'genre', 'style' or 'artist'
                   backbone:str=None,    # a registered backbone; `study_backbone()` when None
                   size:int=224,         # side of the square training images
@@ -381,7 +381,7 @@ def finetune_task(works:pd.DataFrame,   # the study's works, e.g. `study_works('
 
 # %% ../notebooks/02_learner.ipynb #52cb3adb
 @delegates(finetune_task, but=['works', 'task', 'backbone', 'body_from'])
-def finetune_tasks(works:pd.DataFrame, # the study's works, e.g. `study_works('all')`
+def finetune_tasks(works:pd.DataFrame, # the study's works, e.g. `study_works()`
                    tasks:tuple=TASKS,  # in order; artist starts from style's fine-tuned body when style ran first
                    backbone:str=None,  # a registered backbone; `study_backbone()` when None
                    on_task=None,       # called with each task's `Finetuned` as soon as it is done
@@ -427,11 +427,11 @@ QUICK_FINETUNE = dict(backbone='efficientnet_lite0', size=64, bs=16, head_epochs
 # %% ../notebooks/02_learner.ipynb #ce4b6bbc
 class _FinetuneRecord:
     "The command's record, rewritten after each task so that a run cut short still leaves its numbers."
-    def __init__(self, out:Path, export:bool, command:str, backbone:str, why:str, subset:str, works:int):
+    def __init__(self, out:Path, export:bool, command:str, backbone:str, why:str, collection:Collection, works:int):
         self.out, self.export, self.tasks, self.start = Path(out), export, {}, time.time()
         self.out.mkdir(parents=True, exist_ok=True)
         self.how = dict(command=command, backbone=dict(name=backbone, why=why, arch=backbones[backbone].arch, weights=backbones[backbone].weights),
-            data=dict(collection='wikiart100', subset=subset, works=works, filters='study_works: filter_works(wikiart100(subset), '
+            collection=collection.record(), data=dict(works=works, filters='study_works: filter_works(collection.works, '
                       'centuries=None): no illustrations or sketches, impressionism and post-impressionism merged, classes with at least 10 works'),
             split=f'task_split: split_random by task, valid_pct 0.2, seed {settings.seed}, near-duplicates together')
 
@@ -450,7 +450,7 @@ class _FinetuneRecord:
 # %% ../notebooks/02_learner.ipynb #8c197503
 @call_parse
 def finetune(tasks:Annotated[str, {'nargs': '+', 'choices': TASKS}]=TASKS, # in order; artist starts from style's body when style runs first
-             subset:Annotated[str, {'choices': ('all', 'mini')}]=None, # wikiart100: 'all' (default), or the 300-work 'mini' set (with --quick)
+             collection:str=None,    # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default (wikiart100/mini with --quick)
              backbone:Annotated[str, {'choices': list(backbones)}]=None, # `study_backbone()` by default (efficientnet_lite0 with --quick)
              size:int=None,          # training image side: 224 (64 with --quick)
              bs:int=None,            # batch size: 128 (16 with --quick)
@@ -461,18 +461,20 @@ def finetune(tasks:Annotated[str, {'nargs': '+', 'choices': TASKS}]=TASKS, # in 
              num_workers:int=None,   # loader processes: min(8, CPUs) on a GPU, 0 on a CPU by default
              seed:int=None,          # training seed, `settings.seed` by default; the split is always `task_split`'s
              export:bool=False,      # also save each classifier (`export_classifier`) beside the record
-             quick:bool=False,       # a CPU smoke test: the mini set, efficientnet_lite0 at 64 px, 1+1 epochs
+             quick:bool=False,       # a CPU smoke test: wikiart100/mini, efficientnet_lite0 at 64 px, 1+1 epochs
              out:Path=None,          # folder for the record; a new `artsig-runs/finetune-<time>` by default
             )->dict:                 # task -> `Finetuned`, for a call from Python
-    "`artsig-finetune`: the study's fine-tuning recipe for genre, style and artist on wikiart100, with its run record."
+    "`artsig-finetune`: the study's fine-tuning recipe for genre, style and artist on a collection, with its run record."
     if is_cli(): matplotlib.use('Agg')  # a command draws into files, never onto a screen
     given = dict(backbone=backbone, size=size, bs=bs, head_epochs=head_epochs, epochs=epochs, lr_find_iters=lr_find_iters)
     options = {**(QUICK_FINETUNE if quick else {}), **{k: v for k, v in given.items() if v is not None}}
-    subset, out = subset or ('mini' if quick else 'all'), Path(out) if out else new_run_folder('finetune')
+    collection = read_collection(collection or (f'{DEFAULT_COLLECTION}/mini' if quick else None))
+    out = Path(out) if out else new_run_folder('finetune')
     name, why = (options.pop('backbone'), 'asked for') if 'backbone' in options else study_backbone()
-    works = study_works(subset)
+    works = study_works(collection)
     command = ' '.join(['artsig-finetune', *sys.argv[1:]]) if is_cli() else 'artsig.learner.finetune, called from Python'
-    record = _FinetuneRecord(out, export, command, name, why, subset, len(works))
+    record = _FinetuneRecord(out, export, command, name, why, collection, len(works))
+    print(f'collection: {collection!r}')
     print(f"artsig-finetune on {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'CPU'}: record in {out/'metrics.json'}", flush=True)
     torch.backends.cudnn.benchmark = True
     return finetune_tasks(works, tuple(tasks), name, on_task=record, lr=lr, num_workers=num_workers, seed=seed,

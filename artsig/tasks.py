@@ -14,7 +14,7 @@ import numpy as np, pandas as pd, torch
 import matplotlib, matplotlib.pyplot as plt
 from fastcore.script import call_parse
 from .core import settings
-from .data import wikiart100, split_random, study_works, task_split, study_accuracy, TASKS
+from .data import Collection, read_collection, wikiart100, split_random, study_works, task_split, study_accuracy, TASKS
 from .features import FeatureRecipe, readable_features, cached_rows, view_name
 from .heads import (FeatureHead, HeadConfig, classification_metrics, per_class_table, plot_confusion,
                           plot_learning_curve, view_probs)
@@ -95,12 +95,14 @@ def saved_head_path(task:str,         # 'genre', 'style' or 'artist'
     return Path(models or settings.cache/'models')/f'{task}_head.safetensors'
 
 # %% ../notebooks/02d_tasks.ipynb #41c4099a
-def save_task_head(result:TaskResult, # from `train_task`
-                   models:Path=None,  # folder of heads; `settings.cache/'models'` by default
+def save_task_head(result:TaskResult,         # from `train_task`
+                   models:Path=None,          # folder of heads; `settings.cache/'models'` by default
+                   collection:Collection=None, # the collection it was trained on, named in the head's meta when given
                   )->Path:
-    "Save a task's head with the recipe its features need, in one file (no second file to fall out of step)."
+    "Save a task's head with the recipe its features need (and its collection), in one file (no second file to fall out of step)."
+    named = {'collection': collection.record()} if collection is not None else {}
     return result.head.save(saved_head_path(result.task, models), task=result.task, metrics=result.metrics,
-                            **result.recipe.to_dict())
+                            **result.recipe.to_dict(), **named)
 
 # %% ../notebooks/02d_tasks.ipynb #11fea16f
 def _no_head_message(task:str, path:Path, models:Path=None)->str:
@@ -123,44 +125,45 @@ def load_task_head(task:str,         # 'genre', 'style' or 'artist'
 
 # %% ../notebooks/02d_tasks.ipynb #66f62a62
 def run_task(task:str,                  # 'genre', 'style' or 'artist'
-             subset:str='all',          # 'all' of wikiart100 or the 300-work 'mini' set
+             collection:str|Collection=None, # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default
              recipe:FeatureRecipe=None, # the features; `FeatureRecipe()` by default
              config:HeadConfig=None,    # the head; `HeadConfig()` by default
              out:Path=None,             # report folder, e.g. `outputs_folder(task)`; no report when None
              command:str=None,          # how this run was started, for the run record
              keep_head:bool=False,      # save the head for later notebooks (`load_task_head`)
             )->TaskResult:
-    "Split, train, report and optionally keep the head for one task on wikiart100."
-    result = train_task(task_split(study_works(subset), task), task, recipe, config)
+    "Split, train, report and optionally keep the head for one task on a collection (wikiart100 by default)."
+    collection = read_collection(collection)
+    result = train_task(task_split(study_works(collection), task), task, recipe, config)
     if out is not None:
-        report_task(result, out, command=command, data=f'wikiart100 ({subset}), filter_works(centuries=None)',
+        report_task(result, out, command=command, collection=collection.record(), data='study_works: filter_works(centuries=None)',
                     split=f'split_random({task!r}, valid_pct=0.2, seed={settings.seed}), near-duplicates grouped')
-    if keep_head: save_task_head(result)
+    if keep_head: save_task_head(result, collection=collection)
     return result
 
 # %% ../notebooks/02d_tasks.ipynb #2c2cd979
 @call_parse
 def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
-             subset:str='all',               # 'all' wikiart100 works, or the 300-work 'mini' set
+             collection:str=None,            # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default
              out:str=None,                   # folder for the reports; a new `artsig-runs/fastpath-<time>` by default
              views:str='center flip',        # views to train on and average, space-separated (center, flip, full)
             ):
-    "Features, heads and reports for genre, style and artist on wikiart100, on the CPU."
+    "Features, heads and reports for genre, style and artist on a collection (wikiart100 by default), on the CPU."
     matplotlib.use('Agg')  # a command draws into files, never onto a screen
     start, recipe, summary = time.time(), FeatureRecipe(views=tuple(views.split())), {}
-    out = Path(out) if out else new_run_folder('fastpath')
-    print(f'reports go to {out}')
+    collection, out = read_collection(collection), Path(out) if out else new_run_folder('fastpath')
+    print(f'collection: {collection!r}'); print(f'reports go to {out}')
     cached_at_start = cached_rows(recipe)
     for task in tasks.split():
-        result = run_task(task, subset, recipe, out=out/task, keep_head=True,
+        result = run_task(task, collection, recipe, out=out/task, keep_head=True,
                           command=' '.join(['artsig-fastpath', *sys.argv[1:]]))
         summary[task] = result.metrics
         print(f"{task}: accuracy {result.metrics['accuracy']:.1%}, top-3 {result.metrics['top3_accuracy']:.1%}, "
               f"macro-F1 {result.metrics['macro_f1']:.3f} ({result.durations})", flush=True)
     total_s = time.time() - start
     print(f'all done in {total_s:.0f}s')
-    save_run(out/'fastpath', summary, recipe=recipe.describe(), tasks=tasks,
-             command=' '.join(['artsig-fastpath', *sys.argv[1:]]), data=f'wikiart100 ({subset})', total_s=round(total_s),
+    save_run(out/'fastpath', summary, recipe=recipe.describe(), tasks=tasks, collection=collection.record(),
+             command=' '.join(['artsig-fastpath', *sys.argv[1:]]), total_s=round(total_s),
              feature_rows_cached_at_start=cached_at_start, torch_threads=torch.get_num_threads())
     return summary
 

@@ -32,7 +32,8 @@ def main():
     if a.subset: metrics['bitwise_reextraction'] = json.loads(Path(a.subset).read_text().strip().splitlines()[-1])
     fastpath = json.loads((Path(a.cold)/'fastpath'/'metrics.json').read_text())
     save_run(a.out, metrics, command=f'python bench/determinism.py {a.cold} {a.warm} {a.other}' + (f' --subset {a.subset}' if a.subset else ''),
-             data='wikiart100 (all), filter_works(centuries=None)', split="each task: split_random(task, valid_pct=0.2, seed=42)",
+             collection=fastpath.get('collection', 'wikiart100'), data='study_works: filter_works(centuries=None)',  # older runs named no collection: wikiart100
+             split="each task: split_random(task, valid_pct=0.2, seed=42)",
              recipe=cold['genre']['recipe'], this_cpu=f"{here['cpu']} {here.get('cpu_flags', '')}", other_cpu=f"{there['cpu']} (records of {other['genre']['date']})",
              cold_run={'command': fastpath['command'], 'total_s': fastpath['total_s'], 'torch_threads': fastpath['torch_threads'],
                        'feature_rows_cached_at_start': fastpath['feature_rows_cached_at_start'], 'date': fastpath['date'],

@@ -1,11 +1,13 @@
 """Which cached features and which head: the ablation behind artsig's defaults.
 
-Trains heads on wikiart100's seeded split (`artsig.tasks.task_split`) from feature caches that `artsig-fastpath`
-fills, for several feature recipes and head settings, and writes `nbs_outputs/bench/recipe_ablation/metrics.json`.
+Trains heads on a collection's seeded split (`artsig.data.task_split`; wikiart100 by default, `--collection` for
+another) from feature caches that `artsig-fastpath` fills, for several feature recipes and head settings, and writes
+`nbs_outputs/bench/recipe_ablation/metrics.json`.
 Every block is computed if missing (run `artsig-fastpath` first to fill most of the cache): `python bench/recipe_ablation.py`.
 """
 import time
 from fastcore.script import call_parse
+from artsig.data import read_collection
 from artsig.heads import HeadConfig
 from artsig.records import outputs_folder, save_run
 from artsig.features import FeatureRecipe
@@ -35,14 +37,15 @@ RUNS = [  # (name, recipe, head)
 
 @call_parse
 def main(tasks:str='artist style genre', # tasks to score
-         subset:str='all'):              # 'all' or 'mini'
+         collection:str=None):           # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default
     "Score every recipe/head pair on each task and save the table."
-    rows = []
+    rows, collection = [], read_collection(collection)
+    print(f'collection: {collection!r}', flush=True)
     for name, recipe, head in RUNS:
         row, start = {'run': name, 'recipe': recipe.describe(), 'head': vars(head)}, time.time()
         for task in tasks.split():
-            row[task] = run_task(task, subset, recipe, head).metrics['accuracy']
+            row[task] = run_task(task, collection, recipe, head).metrics['accuracy']
         row['seconds'] = round(time.time() - start)
         print(row, flush=True); rows.append(row)
-    save_run(outputs_folder('bench')/'recipe_ablation', {'runs': rows}, command=f'python bench/recipe_ablation.py --tasks "{tasks}" --subset {subset}',
-             data=f'wikiart100 ({subset}), filter_works(centuries=None)', split='task_split: seeded stratified 80/20, near-duplicates grouped')
+    save_run(outputs_folder('bench')/'recipe_ablation', {'runs': rows}, command=f'python bench/recipe_ablation.py --tasks "{tasks}" --collection {collection.name}',
+             collection=collection.record(), data='study_works: filter_works(centuries=None)', split='task_split: seeded stratified 80/20, near-duplicates grouped')

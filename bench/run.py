@@ -7,6 +7,7 @@ and prints the table. Run it on an otherwise idle machine:
     python bench/run.py                    # the full benchmark on wikiart100
     python bench/run.py --quick            # CI-sized check on the mini set, record in a temporary file
     python bench/run.py --skip-finetune    # without the fine-tuning row, even on a GPU
+    python bench/run.py --collection DIR   # on a folder of your own with an artworks.csv (see `artsig.data.read_collection`)
 """
 from artsig.bench import main
 

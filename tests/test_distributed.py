@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from artsig.learner import load_classifier
-from artsig.data import study_works, task_split
+from artsig.data import read_collection, study_works, task_split
 
 BIN = Path(sys.executable).parent
 LAUNCH = [sys.executable, '-m', 'accelerate.commands.launch', '--num_machines', '1', '--mixed_precision', 'no',
           '--dynamo_backend', 'no']
-QUICK = ['--task', 'artist', '--subset', 'mini', '--backbone', 'efficientnet_lite0', '--size', '64', '--bs', '16',
+QUICK = ['--task', 'artist', '--collection', 'wikiart100/mini', '--backbone', 'efficientnet_lite0', '--size', '64', '--bs', '16',
          '--frozen-epochs', '1', '--epochs', '1']
 
 
@@ -51,13 +51,14 @@ def test_both_processes_trained_their_half(two_processes):
     assert report['weights_agree'] and len({r['weights_sum'] for r in report['ranks']}) == 1
     assert (report['lr'], report['lr_found']) == (1e-3, False)
     assert report['command'].startswith('artsig-distributed --cpu')
+    assert report['collection'] == read_collection('wikiart100/mini').record() and done.stdout.count('collection: ') == 1
     assert 'on 2 process(es)' in done.stdout and done.stdout.count('artist: accuracy') == 1  # only rank 0 reports
 
 
 def test_saved_classifier_loads_and_predicts(two_processes):
     out, _ = two_processes
     assert sorted(p.name for p in out.iterdir()) == ['artist.pth', 'metrics.json']
-    works = task_split(study_works('mini'), 'artist')
+    works = task_split(study_works('wikiart100/mini'), 'artist')
     clf = load_classifier(out/'artist.pth', vocab=sorted(works.artist.unique()))
     valid = works[works.is_valid]
     probs = clf.predict(valid.path.tolist())

@@ -186,7 +186,7 @@ def test_a_shared_model_folder_cannot_run_code(tmp_path, capsys):
         torch.save({'vocab': Payload(marker), 'state_dict': {}}, models/f'{task}_head.safetensors')  # named like a safe file
     with pytest.raises(UnsafeModelFile, match='does not load pickles'): load_task_head('artist', models)
     image = wikiart100('mini').path[0]
-    assert main(['predict', image, '--subset', 'mini', '--models', str(models)]) == 2
+    assert main(['predict', image, '--collection', 'wikiart100/mini', '--models', str(models)]) == 2
     assert 'does not load pickles' in capsys.readouterr().err
     assert not marker.exists()
     FIGURES['pickled_model_files'] = {'payload_heads_refused': 3, 'payloads_that_ran': 0}
@@ -208,7 +208,7 @@ def test_fastpath_runs_in_its_own_folder_and_repeats_itself_exactly():
     records = []
     try:
         for _ in range(2):
-            r = subprocess.run(['artsig-fastpath', '--tasks', 'genre', '--subset', 'mini', '--views', 'center'], cwd=repo,
+            r = subprocess.run(['artsig-fastpath', '--tasks', 'genre', '--collection', 'wikiart100/mini', '--views', 'center'], cwd=repo,
                                capture_output=True, text=True, env=ENV, timeout=900)
             assert r.returncode == 0, r.stderr[-3000:]
         new = sorted(set(runs.glob('fastpath-*')) - existing)

@@ -8,7 +8,7 @@ from PIL import Image
 from fastai.vision.all import create_head, DataLoaders
 
 from artsig.core import load_backbone, MissingWeights
-from artsig.data import wikiart100, split_random
+from artsig.data import read_collection, wikiart100, split_random
 from artsig.learner import (task_dataloaders, task_learner, task_splitter, check_classes, export_classifier,
                             load_classifier, open_work, _precision)
 
@@ -121,7 +121,8 @@ def test_finetune_command_line(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ['genre.pth', 'metrics.json']  # no lr_find plot: lr was given
     record = json.loads((tmp_path/'metrics.json').read_text())
     assert record['command'] == f'artsig-finetune --quick --tasks genre --lr 1e-3 --export --out {tmp_path}'
-    assert (record['backbone']['name'], record['data']['subset'], list(record['metrics'])) == ('efficientnet_lite0', 'mini', ['genre'])
+    assert (record['backbone']['name'], record['collection']['name'], list(record['metrics'])) == ('efficientnet_lite0', 'wikiart100/mini', ['genre'])
+    assert record['collection'] == read_collection('wikiart100/mini').record() and 'collection: Collection(' in done.stdout
     assert record['tasks']['genre']['lr'] == 1e-3 and not record['tasks']['genre']['lr_found']
     assert [h['phase'] for h in record['tasks']['genre']['history']] == ['head', 'unfrozen']
     assert 'genre: accuracy' in done.stdout

@@ -31,12 +31,12 @@ def text(w)->str:
 def models(tmp_path_factory)->Path:
     "Quick heads (EfficientNet-Lite0 features, mini set) trained once, through the command line's own `train`."
     folder = tmp_path_factory.mktemp('artsig')/'models'
-    assert main(['train', '--task', 'all', '--subset', 'mini', '--quick', '--epochs', '20', '--models', str(folder)]) == 0
+    assert main(['train', '--task', 'all', '--collection', 'wikiart100/mini', '--quick', '--epochs', '20', '--models', str(folder)]) == 0
     return folder
 
 @pytest.fixture(scope='session')
 def art(models)->ArtClassifier:
-    return ArtClassifier.from_saved('mini', models=models, progress=False)
+    return ArtClassifier.from_saved('wikiart100/mini', models=models, progress=False)
 
 @pytest.fixture(scope='session')
 def painting(art)->Path:
@@ -152,7 +152,7 @@ def test_cli_predict_on_paintings_and_outside_images(models, art, tmp_path):
     paintings = works.path[works.is_valid.to_numpy()].iloc[:4].tolist()
     outside = outside_images().path.tolist()
     out = tmp_path/'pred.json'
-    r = run_cli('predict', *paintings, *outside, '--subset', 'mini', '--models', models, '--json', out, '--confidence', '0.8')
+    r = run_cli('predict', *paintings, *outside, '--collection', 'wikiart100/mini', '--models', models, '--json', out, '--confidence', '0.8')
     assert r.returncode == 0, r.stderr
     assert 'painting?' in r.stdout and f'wrote {out}' in r.stdout
     preds = json.loads(out.read_text())['predictions']
@@ -168,18 +168,18 @@ def test_cli_predict_on_paintings_and_outside_images(models, art, tmp_path):
         assert sets['artist']['confidence'] == 0.8 and sets['artist']['classes'][0] == p['top']['artist'][0][0]
     assert 'artists (80% set)' in r.stdout and 'painted' in r.stdout
     assert all(p['date']['low'] <= p['date']['year'] <= p['date']['high'] and p['date']['confidence'] == 0.8 for p in preds)
-    assert run_cli('predict', paintings[0], '--subset', 'mini', '--models', models, '--confidence', '90').returncode == 2
+    assert run_cli('predict', paintings[0], '--collection', 'wikiart100/mini', '--models', models, '--confidence', '90').returncode == 2
 
 def test_cli_similar_and_bad_inputs(models, painting, tmp_path):
     out = tmp_path/'near.json'
     bad = tmp_path/'notes.jpg'; bad.write_text('not an image')
-    assert main(['similar', str(painting), str(bad), '--k', '3', '--subset', 'mini', '--models', str(models), '--json', str(out)]) == 1
+    assert main(['similar', str(painting), str(bad), '--k', '3', '--collection', 'wikiart100/mini', '--models', str(models), '--json', str(out)]) == 1
     record = json.loads(out.read_text())
     assert len(record['nearest_works']) == 3 and record['nearest_works'][0]['path'] == str(painting)
     assert 'notes.jpg is not an image' in record['skipped'][0]
 
 def test_cli_without_trained_heads_says_how_to_train(tmp_path, capsys):
-    assert main(['predict', 'x.jpg', '--subset', 'mini', '--models', str(tmp_path/'none')]) == 2
+    assert main(['predict', 'x.jpg', '--collection', 'wikiart100/mini', '--models', str(tmp_path/'none')]) == 2
     assert 'artsig train --task' in capsys.readouterr().err
 
 def test_cli_help_loads_no_model_library():
