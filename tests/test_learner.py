@@ -1,4 +1,4 @@
-"""What `notebooks/02_learner.ipynb` cannot show on its own machine: offline weights anywhere, GPU precision choices,
+"""What `notebooks/02f_learner.ipynb` cannot show on its own machine: offline weights anywhere, GPU precision choices,
 ViT parameter groups, images of odd modes at prediction time, and the `artsig-finetune` command line."""
 import json, os, shutil, subprocess, sys, urllib.error
 from pathlib import Path
