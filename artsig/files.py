@@ -99,8 +99,9 @@ def save_model_file(path:Path,    # where to write, usually `*.safetensors`
 def _looks_like(path:Path)->str:
     "'safetensors', 'pickle' (a `torch.save` zip or a raw pickle) or 'other', from the first bytes."
     with open(path, 'rb') as f: head = f.read(9)
-    if head[:4] == b'PK\x03\x04' or head[:1] == b'\x80': return 'pickle'
+    # safetensors first: its header length can start with the byte 0x80 that also opens a pickle
     if len(head) == 9 and head[8:9] == b'{' and struct.unpack('<Q', head[:8])[0] < 100_000_000: return 'safetensors'
+    if head[:4] == b'PK\x03\x04' or head[:1] == b'\x80': return 'pickle'
     return 'other'
 
 def load_model_file(path:Path, # a file written by `save_model_file`
