@@ -5,13 +5,14 @@
 # %% auto #0
 __all__ = ['COLUMNS', 'UNKNOWN_LABELS', 'LABEL_ALIASES', 'IMAGE_EXTS', 'STUDY_COLLAPSE', 'TASKS', 'DEFAULT_COLLECTION',
            'study_accuracy', 'label_token', 'artist_slug', 'parse_year', 'tidy', 'read_folder_csv', 'wikiart100',
-           'read_pbn', 'read_artgan', 'read_huggan', 'filter_works', 'task_frame', 'UnreadableImage', 'ExifWarning',
-           'to_rgb', 'load_image', 'decode_image', 'cache_images', 'phashes', 'near_duplicate_groups', 'split_random',
-           'split_by_artist', 'plot_counts', 'plot_style_genre', 'Collection', 'got_collection_folder',
-           'read_collection', 'study_works', 'task_split']
+           'read_pbn', 'read_artgan', 'parquet_label_names', 'named_labels', 'read_huggan', 'filter_works',
+           'task_frame', 'UnreadableImage', 'ExifWarning', 'to_rgb', 'load_image', 'decode_image', 'resize_short_side',
+           'jpeg_bytes', 'cache_images', 'phashes', 'near_duplicate_groups', 'split_random', 'split_by_artist',
+           'plot_counts', 'plot_style_genre', 'Collection', 'got_collection_folder', 'read_collection', 'study_works',
+           'task_split']
 
 # %% ../notebooks/01_data.ipynb #05bdd9e5
-import hashlib, io, json, os, re, unicodedata, warnings
+import hashlib, io, json, os, re, threading, unicodedata, warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cached_property
@@ -75,7 +76,9 @@ def tidy(df:pd.DataFrame, # raw columns: `path`, `filename`, `artist` and any of
     out['filename'] = df['filename'].astype(str).values
     out['artist'] = _map_unique(df['artist'], artist_slug).values
     name = df['artist_name'].astype('string').str.strip() if 'artist_name' in df else pd.Series(pd.NA, index=df.index)
-    out['artist_name'] = name.replace('', pd.NA).astype('string').values
+    slug = out['artist'].str.fullmatch(r'[a-z]+(?:-[a-z]+)*').fillna(False)  # a word slug, not an anonymous hash
+    spelled = out['artist'].str.replace('-', ' ').str.title().where(slug)   # for collections that name artists by slug only
+    out['artist_name'] = pd.Series(name.replace('', pd.NA).astype('string').values).fillna(spelled).values
     for c in ['style', 'genre']:
         out[c] = _map_unique(df[c], label_token).values if c in df else pd.Series(pd.NA, index=out.index, dtype='string')
     title = df['title'].astype('string').str.strip() if 'title' in df else pd.Series(pd.NA, index=df.index)
@@ -185,8 +188,9 @@ def read_artgan(root:Path,        # folder holding one sub-folder per style
     return tidy(df, year='year')
 
 # %% ../notebooks/01_data.ipynb #3313e00f
-def _parquet_names(f:Path)->dict:
-    "ClassLabel names stored in a Hugging Face parquet file's metadata, if any."
+def parquet_label_names(f, # a parquet file's path, or a binary file object opened on one (a local or a hub file)
+                       )->dict: # {column: [name of label 0, name of label 1, ...]}
+    "The `ClassLabel` names a Hugging Face parquet file keeps in its `huggingface` schema metadata, if any."
     meta = pq.read_schema(f).metadata or {}
     if b'huggingface' not in meta: return {}
     feats = json.loads(meta[b'huggingface']).get('info', {}).get('features', {})
@@ -196,7 +200,7 @@ def _parquet_rows(local:Path)->tuple:
     "Rows of a parquet file or of every parquet file in a folder, and the label names the first one stores."
     files = [local] if local.is_file() else sorted(local.rglob('*.parquet'))
     if not files: raise FileNotFoundError(f"No .parquet files in {local}.")
-    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True), _parquet_names(files[0])
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True), parquet_label_names(files[0])
 
 def _hub_rows(name:str, split:str):
     "Rows and label names of a hub dataset, or a clear error."
@@ -210,7 +214,10 @@ def _hub_rows(name:str, split:str):
     return ds.to_pandas(), names
 
 # %% ../notebooks/01_data.ipynb #28d252e4
-def _named_labels(df:pd.DataFrame, names:dict, source)->pd.DataFrame:
+def named_labels(df:pd.DataFrame, # rows whose `artist`, `genre`, `style` may be integer class labels
+                 names:dict,      # {column: [label names in class order]}, e.g. from `parquet_label_names`
+                 source,          # what the rows came from, for messages
+                )->pd.DataFrame:  # `df`, those columns holding names
     "`df` with its integer artist, genre and style columns replaced by their names."
     for col in ['artist', 'genre', 'style']:
         if col in df and pd.api.types.is_integer_dtype(df[col]):
@@ -239,7 +246,7 @@ def read_huggan(source,           # local parquet file or folder of them, or a h
     elif '/' in str(source) and not str(source).startswith(('/', '.')): df, found = _hub_rows(str(source), split)
     else: raise FileNotFoundError(f"{source} does not exist. Pass a parquet file/folder or a hub name like 'huggan/wikiart'.")
     _require(df, ['image', 'artist'], source)
-    df = _named_labels(df, {**found, **(names or {})}, source)
+    df = named_labels(df, {**found, **(names or {})}, source)
     dest = Path(dest or settings.cache/'huggan'); dest.mkdir(parents=True, exist_ok=True)
     saved = [_save_bytes(im['bytes'], im.get('path'), dest) for im in df['image']]
     df['path'] = [str(p) for p in saved]
@@ -414,9 +421,16 @@ def _in_artsig_words(caught:list, name):
     for w in caught:
         if w not in exif: warnings.warn(w.message, w.category, stacklevel=4)
 
-def _load(f, name, min_side:int=None)->Image.Image:
-    im = _open(f, name, min_side); im.load(); return im
+_WARNINGS_CAUGHT = threading.Lock()
 
+def _caught(step, *args)->tuple:
+    "`step(*args)` and the warnings it raised. `catch_warnings` swaps process-wide state, so two threads inside it at once can leave every later warning swallowed: one thread at a time."
+    with _WARNINGS_CAUGHT, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        return step(*args), caught
+
+
+# %% ../notebooks/01_data.ipynb #65171148
 def _decode(f,                # a binary file object
             name,             # the file's name, for messages
             min_side:int=None,
@@ -424,10 +438,10 @@ def _decode(f,                # a binary file object
            )->Image.Image:
     "Decode `f` as RGB the right way up, or raise `UnreadableImage` naming `name`, the problem and `fix`."
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter('always')
-            im = _upright(_load(f, name, min_side))
-        _in_artsig_words(caught, name)
+        im, opened = _caught(_open, f, name, min_side)  # the header, where PIL reads (and warns about) the EXIF block
+        im.load()                                       # the pixels, the costly part: threads decode in parallel
+        im, turned = _caught(_upright, im)
+        _in_artsig_words(opened + turned, name)
     except UnreadableImage: raise
     except UnidentifiedImageError as e:
         f.seek(0); head = f.read(8)
@@ -459,6 +473,22 @@ def decode_image(content:bytes,     # the bytes of an image file
     if not content: raise UnreadableImage(f"{name} is empty (0 bytes). {fix}")
     return _decode(io.BytesIO(content), name, min_side, fix)
 
+# %% ../notebooks/01_data.ipynb #d1e960b6
+def resize_short_side(im:Image.Image, # an RGB image
+                      size:int=256,   # the short side wanted
+                     )->Image.Image:  # `im` with its short side at `size` and its aspect kept; smaller images as they are
+    "Downscale `im` so its short side is `size` (never upscaled: that adds no detail)."
+    w, h = im.size
+    if min(w, h) <= size: return im
+    new = (size, max(size, round(h*size/w))) if w <= h else (max(size, round(w*size/h)), size)
+    return im.resize(new, Image.Resampling.LANCZOS)
+
+def jpeg_bytes(im:Image.Image, # an RGB image
+               quality:int=92,  # JPEG quality
+              )->bytes:
+    "`im` as JPEG bytes, encoded in memory: PIL's encoder ignores a full disk when it writes to a file itself."
+    out = io.BytesIO(); im.save(out, 'JPEG', quality=quality); return out.getvalue()
+
 # %% ../notebooks/01_data.ipynb #1da2ffd7
 def _cache_key(path:Path, size:int)->str:
     st = path.stat()
@@ -471,14 +501,8 @@ def _cache_one(src:str, size:int, dest:Path)->str:
     key = _cache_key(path, size)
     out = dest/key[:2]/f'{key}.jpg'
     if out.exists(): return str(out)
-    im = load_image(path, min_side=size)
-    w, h = im.size
-    if min(w, h) > size:  # short side to `size`, aspect kept; smaller images stay as they are
-        new = (size, max(size, round(h*size/w))) if w <= h else (max(size, round(w*size/h)), size)
-        im = im.resize(new, Image.Resampling.LANCZOS)
-    jpeg = io.BytesIO(); im.save(jpeg, 'JPEG', quality=92)  # in memory: PIL's encoder ignores a full disk when given a file
-    with atomic_write(out) as f: f.write(jpeg.getvalue())   # whole or not at all: a later run trusts what it finds
-    return str(out)
+    with atomic_write(out) as f: f.write(jpeg_bytes(resize_short_side(load_image(path, min_side=size), size)))
+    return str(out)  # written whole or not at all: a later run trusts what it finds
 
 # %% ../notebooks/01_data.ipynb #9a3f4900
 def _disk_full(e:DiskFull, dest:Path, left:int, done:list)->DiskFull:

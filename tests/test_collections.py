@@ -71,7 +71,8 @@ def test_predict_against_a_folder_of_ones_own(museum, mini_heads, tmp_path):
 def test_fastpath_on_a_folder_names_it_in_its_records(museum, tmp_path):
     "The default recipe's features of these copies are in the shared feature cache (it is keyed by content); the heads go to a temporary cache."
     cache = tmp_path/'cache'; cache.mkdir()
-    for shared in ('features', 'weights'): (cache/shared).symlink_to(settings.cache/shared)
+    for shared in ('features', 'weights'):  # made first: on a cold cache a link to nothing cannot be written through
+        (settings.cache/shared).mkdir(parents=True, exist_ok=True); (cache/shared).symlink_to(settings.cache/shared)
     out = tmp_path/'run'
     done = run(script('artsig-fastpath'), '--collection', museum, '--tasks', 'artist', '--views', 'center', '--out', out,
                env={**ENV, 'ARTSIG_CACHE': str(cache)})

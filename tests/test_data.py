@@ -218,3 +218,22 @@ def test_damaged_exif_is_one_warning_in_artsig_words(tmp_path):
         assert load_image(path).size == (64, 48)
     assert [w.category for w in caught] == [ExifWarning]
     assert 'phone.jpg' in str(caught[0].message) and 'right way up' in str(caught[0].message)
+
+
+def test_decoding_in_threads_leaves_warnings_working(tmp_path):
+    """Many threads decoding damaged-EXIF JPEGs at once (as `cache_images` and `phashes` do) leave Python's warning
+    machinery as they found it: overlapping `catch_warnings` blocks could restore each other's hijacked
+    `showwarning`, and every later warning of the process was swallowed."""
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+    exif = Image.Exif(); exif[0x0112] = 6
+    buf = io.BytesIO(); Image.new('RGB', (64, 48)).save(buf, 'JPEG', exif=exif.tobytes()[:-6])
+    paths = []
+    for i in range(64): (p := tmp_path/f'phone{i}.jpg').write_bytes(buf.getvalue()); paths.append(p)
+    before = warnings.showwarning, list(warnings.filters)
+    with ThreadPoolExecutor(8) as pool: sizes = list(pool.map(lambda p: load_image(p).size, paths * 4))
+    assert set(sizes) == {(64, 48)}
+    assert (warnings.showwarning, list(warnings.filters)) == before
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always'); warnings.warn('still heard')
+    assert [str(w.message) for w in caught] == ['still heard']

@@ -3,7 +3,7 @@
 `nbdev-readme` does this through Quarto, which cannot be installed on machines without internet access
 (its PyPI package downloads the binary at build time). This renders the same notebook to GitHub markdown
 without it: markdown cells as they are, code cells as fenced Python, tables as HTML, text outputs as fenced text.
-Cells flagged `#| hide` are left out, as nbdev does.
+Cells flagged `#| hide` are left out, as nbdev does; cells flagged `#| echo: false` show only their outputs, as Quarto does.
 """
 import json, sys
 from pathlib import Path
@@ -15,7 +15,8 @@ def render_cell(cell):
     if cell['cell_type'] == 'markdown': return src
     if src.startswith('#| hide') or not src: return ''
     code = '\n'.join(l for l in src.splitlines() if not l.startswith('#|'))
-    return '\n\n'.join([f'```python\n{code}\n```'] + [o for o in map(render_output, cell.get('outputs', [])) if o])
+    shown = [] if '#| echo: false' in src.splitlines() else [f'```python\n{code}\n```']  # Quarto's `echo: false`: outputs only
+    return '\n\n'.join(shown + [o for o in map(render_output, cell.get('outputs', [])) if o])
 
 def render_output(out):
     "Markdown or HTML (tables) as they are, GitHub renders both; anything else as fenced text."
