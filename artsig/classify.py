@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['MAX_SIDE', 'MAX_UPLOAD_BYTES', 'upload_name', 'read_upload', 'read_image_file', 'read_image_files', 'quick_recipe',
            'outside_scores', 'heldout_outside_scores', 'energy', 'task_calibration', 'kept_calibration',
-           'ArtPrediction', 'ArtClassifier', 'quick_classifier', 'predictions_table', 'outside_images',
+           'ArtPrediction', 'ArtClassifier', 'checks_stamp', 'quick_classifier', 'predictions_table', 'outside_images',
            'outside_report']
 
 # %% ../notebooks/09_classify.ipynb #bf9d9acd
@@ -17,7 +17,7 @@ from fastcore.basics import patch
 from PIL import Image
 from .core import settings
 from .data import Collection, decode_image, read_collection, split_random, study_works, task_split, UnreadableImage, TASKS
-from .files import UnsafeModelFile
+from .files import UnsafeModelFile, atomic_write, write_text
 from .features import FeatureRecipe, content_key, image_features, readable_features, recipe_features
 from .heads import FeatureHead, HeadConfig, label_indices
 from .records import save_run
@@ -202,6 +202,10 @@ def _trained_elsewhere(heads:dict, dating:DateHead, collection:Collection)->str:
                         f"'is it a painting' check use {collection.name}.")
 
 # %% ../notebooks/09_classify.ipynb #7bf46286
+def _gallery_recipe(heads:dict)->FeatureRecipe:
+    "The features the gallery compares: the artist head's recipe, else the first head's."
+    return (heads.get('artist') or next(iter(heads.values())))[1]
+
 class ArtClassifier:
     "Heads for genre, style and artist, a gallery of known works and calibrated out-of-distribution checks."
     def __init__(self, heads:dict,           # {task: (FeatureHead, FeatureRecipe)}; the artist head is optional
@@ -213,34 +217,92 @@ class ArtClassifier:
                  calibrations:dict=None,     # {task: `Calibration`}; fitted on each task's validation works when None
                  dating:DateHead=None,       # estimates when a work was painted; no dates when None
                  collection:Collection=None, # the collection `works` come from, kept as `self.collection`
+                 kept:Path=None,             # a folder written by `keep_checks`: gallery and checks read from it, not built
                 ):
         if not heads: raise ValueError("ArtClassifier needs at least one trained head, e.g. {'artist': load_task_head('artist')}.")
         self.heads, self.k, self.quantile, self.confidence, self.dating = dict(heads), k, quantile, confidence, dating
-        self.collection = collection
+        self.collection, self.recipe = collection, _gallery_recipe(self.heads)
         self.calibrations = calibrations or {t: task_calibration(h, r, _validation_works(works, t, h), t)
                                              for t, (h, r) in self.heads.items()}
-        self.recipe = (heads.get('artist') or next(iter(heads.values())))[1]
-        self.gallery = Gallery(works, self.recipe, progress=progress)
+        if kept is None: self._build_checks(works, progress)
+        else: self._read_checks(Path(kept))
         self.names = dict(zip(self.gallery.works.artist, self.gallery.works.artist_name))
-        valid = np.nonzero(self.gallery.works.is_valid.to_numpy())[0]
-        if not len(valid): raise ValueError("`works` has no validation works (`is_valid`) to calibrate on.")
-        self.valid_outside = heldout_outside_scores(self.gallery, valid, k)
         self.outside_threshold = float(np.quantile(self.valid_outside, quantile))
-        self._calibrate_energy(valid)
-        self.centroids = self.gallery.centroids('artist')
+        self.energy_threshold = None if self.valid_energy is None else float(np.quantile(self.valid_energy, quantile))
 
-    def _calibrate_energy(self, valid:np.ndarray):
-        "The energy threshold, on the validation works whose artist the artist head knows; none without an artist head."
-        self.energy_threshold, self.valid_energy = None, None
-        if 'artist' not in self.heads: return
-        head, recipe = self.heads['artist']
-        gw = self.gallery.works
-        known = valid[gw.artist.iloc[valid].isin(head.vocab).to_numpy()]
-        views, _ = recipe_features(gw.path.iloc[known].tolist(), recipe, progress=False)
-        self.valid_energy = energy(head, list(views.values()))
-        self.energy_threshold = float(np.quantile(self.valid_energy, self.quantile))
+# %% ../notebooks/09_classify.ipynb #b52ff252
+@patch
+def _validation_energy(self:ArtClassifier, valid:np.ndarray)->np.ndarray:
+    "The artist head's energy on the validation works whose artist it knows; None without an artist head."
+    if 'artist' not in self.heads: return None
+    head, recipe = self.heads['artist']
+    gw = self.gallery.works
+    known = valid[gw.artist.iloc[valid].isin(head.vocab).to_numpy()]
+    views, _ = recipe_features(gw.path.iloc[known].tolist(), recipe, progress=False)
+    return energy(head, list(views.values()))
+
+@patch
+def _build_checks(self:ArtClassifier, works:pd.DataFrame, progress:bool):
+    "The gallery from the works' cached features, and both checks' scores on its validation works."
+    self.gallery = Gallery(works, self.recipe, progress=progress)
+    valid = np.nonzero(self.gallery.works.is_valid.to_numpy())[0]
+    if not len(valid): raise ValueError("`works` has no validation works (`is_valid`) to calibrate on.")
+    self.valid_outside = heldout_outside_scores(self.gallery, valid, self.k)
+    self.valid_energy, self.centroids = self._validation_energy(valid), self.gallery.centroids('artist')
+
+# %% ../notebooks/09_classify.ipynb #9189e5f1
+@patch
+def keep_checks(self:ArtClassifier, folder:Path, # where the gallery and the checks' scores go
+                stamp:dict,                      # what they were built from (`checks_stamp`), written last
+               )->Path:
+    "Keep the gallery and the validation scores of both checks, so the next classifier reads them instead of building them."
+    folder = Path(folder); self.gallery.save(folder/'gallery')
+    scores = {'valid_outside': self.valid_outside, 'centroids': self.centroids.values}
+    if self.valid_energy is not None: scores['valid_energy'] = self.valid_energy
+    with atomic_write(folder/'checks.npz') as f: np.savez(f, **scores)
+    write_text(folder/'checks.json', json.dumps({'stamp': stamp, 'centroid_artists': list(self.centroids.index)}))
+    return folder
+
+@patch
+def _read_checks(self:ArtClassifier, folder:Path):
+    "The gallery and the checks' scores kept by `keep_checks`."
+    self.gallery, said = Gallery.load(folder/'gallery'), json.loads((folder/'checks.json').read_text())
+    with np.load(folder/'checks.npz', allow_pickle=False) as kept: scores = dict(kept)
+    self.valid_outside, self.valid_energy = scores['valid_outside'], scores.get('valid_energy')
+    self.centroids = pd.DataFrame(scores['centroids'], index=said['centroid_artists'])
+
+# %% ../notebooks/09_classify.ipynb #668187f2
+def checks_stamp(heads:dict,         # {task: (FeatureHead, FeatureRecipe)}
+                 works:pd.DataFrame, # the gallery's works, with `is_valid` and `dup_group`
+                 models:Path=None,   # the heads' folder
+                 k:int=5,            # the k-th nearest work sets the distance score
+                )->dict:
+    "What a kept gallery and its checks were built from: the works and their split, the recipe, the artist head file, `k`."
+    rows = '|'.join(works.path + '=' + works.artist.astype(str) + works.is_valid.astype(str) + works.dup_group.astype(str))
+    artist = content_key(saved_head_path('artist', models)) if 'artist' in heads else None
+    return {'works': hashlib.blake2b(rows.encode(), digest_size=12).hexdigest(), 'recipe': _gallery_recipe(heads).to_dict(),
+            'artist_head': artist, 'k': k}
+
+def _kept_checks(models:Path, stamp:dict)->tuple:
+    "The folder of the gallery kept for `stamp`, and whether a complete one is there."
+    folder = Path(models or settings.cache/'models')/'galleries'/hashlib.blake2b(json.dumps(stamp, sort_keys=True).encode(), digest_size=8).hexdigest()
+    try: return folder, json.loads((folder/'checks.json').read_text())['stamp'] == stamp
+    except (OSError, ValueError, KeyError): return folder, False
 
 # %% ../notebooks/09_classify.ipynb #841e8d61
+def _kept_or_built(cls, heads:dict, works:pd.DataFrame, models:Path, **kwargs):
+    "The classifier with its gallery and checks read from where they were kept, or built and kept there for next time."
+    stamp = checks_stamp(heads, works, models, kwargs.get('k', 5))
+    folder, kept = _kept_checks(models, stamp)
+    if kept:
+        try: return cls(heads, works, kept=folder, **kwargs)
+        except (OSError, ValueError, KeyError, RuntimeError) as e:
+            print(f'artsig: the gallery kept in {folder} could not be read ({e}); it is built again.', file=sys.stderr)
+    art = cls(heads, works, **kwargs)
+    try: art.keep_checks(folder, stamp)
+    except OSError as e: print(f'artsig: could not keep the gallery in {folder} ({e}); it is built again next time.', file=sys.stderr)
+    return art
+
 @patch(cls_method=True)
 def from_saved(cls:ArtClassifier,
                collection:str|Collection=None, # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default
@@ -248,13 +310,13 @@ def from_saved(cls:ArtClassifier,
                models:Path=None,   # folder of trained heads; `settings.cache/'models'` by default
                **kwargs,           # passed to `ArtClassifier`: `confidence`, `progress`, `k`, ...
               ):
-    "Load the saved heads (and the date head, if one was trained) and build the gallery from a collection's works."
+    "Load the saved heads (and the date head, if one was trained), and the gallery kept for them or built from a collection's works."
     collection, heads = read_collection(collection), {t: load_task_head(t, models) for t in tasks}
     dating = DateHead.load(models) if saved_head_path('date', models).exists() else None
     if said := _trained_elsewhere(heads, dating, collection): warnings.warn(said, stacklevel=2)  # once, before the long part
     works = task_split(study_works(collection), 'artist')
     calibrations = {t: kept_calibration(t, h, r, works, models) for t, (h, r) in heads.items()}
-    return cls(heads, works, dating=dating, calibrations=calibrations, collection=collection, **kwargs)
+    return _kept_or_built(cls, heads, works, models, dating=dating, calibrations=calibrations, collection=collection, **kwargs)
 
 # %% ../notebooks/09_classify.ipynb #0d20cd58
 @patch

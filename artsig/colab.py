@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['colab_module', 'Setup', 'setup', 'stand_in_colab']
 
-# %% ../notebooks/01c_colab.ipynb #aef266aa
+# %% ../notebooks/01c_colab.ipynb #cc6fcc39
 import importlib, os, sys, types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +14,7 @@ from .core import settings, default_device
 from .data import Collection, read_collection
 from .hub import ShardStore, get_collection
 
-# %% ../notebooks/01c_colab.ipynb #51e43b1c
+# %% ../notebooks/01c_colab.ipynb #b7cdae4d
 def colab_module():
     "The `google.colab` module when this is a Colab runtime, else None."
     if 'google.colab' in sys.modules: return sys.modules['google.colab']
@@ -33,7 +33,7 @@ def _widgets_line(colab)->str:
     colab.output.enable_custom_widget_manager()
     return f'upload box: ipywidgets {ipywidgets.__version__}, Colab custom widget manager enabled'
 
-# %% ../notebooks/01c_colab.ipynb #a12d1968
+# %% ../notebooks/01c_colab.ipynb #547884d9
 def _cache_on_drive(colab, mount:Path)->str:
     "Mount Google Drive and keep artsig's cache there (for this process and the ones it starts)."
     colab.drive.mount(str(mount))
@@ -49,7 +49,7 @@ def _collection(name, get:bool, hub:str, store:ShardStore, options:dict)->tuple:
     print(f'No collection on this disk: getting {hub} (labels first, then only the selected images).')
     return get_collection(hub, store=store, **options), f'got from {hub}'
 
-# %% ../notebooks/01c_colab.ipynb #7652d84b
+# %% ../notebooks/01c_colab.ipynb #d9f042a8
 @dataclass
 class Setup:
     "What `setup` found and did."
@@ -76,7 +76,7 @@ def setup(collection:str=None,       # a collection: a name, a folder or a hub i
     print('\n'.join(said))
     return Setup(colab is not None, got, said)
 
-# %% ../notebooks/01c_colab.ipynb #96910c6b
+# %% ../notebooks/01c_colab.ipynb #52a9899c
 def stand_in_colab(asked:list, # each request Colab gets is appended here, e.g. 'custom widget manager'
                   )->types.ModuleType:
     "A `google.colab` module for tests off Colab: `output` and `drive` record what they are asked; `drive.mount` makes the folder."

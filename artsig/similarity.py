@@ -9,6 +9,7 @@ __all__ = ['LAYERS', 'unit_rows', 'block_unit', 'feature_activations', 'standard
            'plot_dendrogram', 'closest_pairs', 'similarity_metrics', 'similarity_charts', 'similarity_report']
 
 # %% ../notebooks/08_similarity.ipynb #7a908b98
+import json
 from pathlib import Path
 import numpy as np, pandas as pd, faiss
 import matplotlib.pyplot as plt
@@ -21,6 +22,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from .data import load_image, UnreadableImage
 from .heads import FeatureHead, BlockScaler
+from .files import atomic_write, write_text
 from .records import save_run
 from .features import FeatureRecipe, recipe_features, image_features
 
@@ -186,6 +188,48 @@ def centroids(self:Gallery, by:str='artist', # a label column of the works
     known = labels.notna().values
     groups = pd.DataFrame(self.vectors[known]).groupby(labels[known].values).mean()
     return pd.DataFrame(unit_rows(groups.values), index=groups.index)
+
+# %% ../notebooks/08_similarity.ipynb #3f594a14
+@patch
+def save(self:WorkIndex, folder:Path, # where `index.faiss` and `works.parquet` go
+        )->Path:
+    "Keep the index and its works in `folder`, each file written whole or not at all."
+    with atomic_write(Path(folder)/'index.faiss') as f: faiss.write_index(self.index, faiss.PyCallbackIOWriter(f.write))
+    with atomic_write(Path(folder)/'works.parquet') as f: self.works.to_parquet(f, index=False)
+    return Path(folder)
+
+@patch(cls_method=True)
+def load(cls:WorkIndex, folder:Path, # written by `WorkIndex.save`
+        )->WorkIndex:
+    "A kept index, memory-mapped rather than read into memory."
+    kept = cls.__new__(cls)
+    kept.index = faiss.read_index(str(Path(folder)/'index.faiss'), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+    kept.works, kept.dim = pd.read_parquet(Path(folder)/'works.parquet'), kept.index.d
+    if len(kept.works) != kept.index.ntotal: raise ValueError(f"{folder}: {kept.index.ntotal} vectors for {len(kept.works)} works; save it again.")
+    return kept
+
+# %% ../notebooks/08_similarity.ipynb #12425039
+@patch
+def save(self:Gallery, folder:Path, # where the gallery's index, works and description go
+        )->Path:
+    "Keep a `'features'` gallery in `folder`; `gallery.json`, written last, says it is complete."
+    if self.layer != 'features': raise ValueError(f"Only a 'features' gallery can be kept; this one is {self.layer!r}.")
+    self.index.save(folder)
+    write_text(Path(folder)/'gallery.json', json.dumps({'layer': self.layer, 'widths': list(self.widths), 'recipe': self.recipe.to_dict()}))
+    return Path(folder)
+
+@patch(cls_method=True)
+def load(cls:Gallery, folder:Path, # written by `Gallery.save`
+        )->Gallery:
+    "A kept gallery: its index memory-mapped, its vectors a view onto it, no feature read."
+    described = json.loads((Path(folder)/'gallery.json').read_text())
+    kept = cls.__new__(cls)
+    kept.recipe, kept.head, kept.layer, kept.scaler = FeatureRecipe.from_dict(described['recipe']), None, described['layer'], None
+    kept.widths, kept.index = described['widths'], WorkIndex.load(folder)
+    n, d = kept.index.index.ntotal, kept.index.dim
+    kept.vectors = faiss.rev_swig_ptr(kept.index.index.get_xb(), n * d).reshape(n, d)  # no copy: the mapped file itself,
+    kept.vectors.setflags(write=False)                                                   # which is read-only
+    return kept
 
 # %% ../notebooks/08_similarity.ipynb #ee621619
 def _caption(work, width:int=22)->str:

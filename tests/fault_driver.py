@@ -1,7 +1,8 @@
 """One small artsig run, from images to a saved head, for the fault tests: `python fault_driver.py CACHE OUT [N]`.
 
-It caches N mini images, extracts EfficientNet-Lite0 features for two views, trains an artist head and writes
-its metrics, printing `phase <name>` as each step starts, so that a test can kill it inside a chosen step.
+It gets a collection from the mini works written as parquet shards in the hub's schema (the `artsig get` path,
+with a local folder as the hub), caches N of its images, extracts EfficientNet-Lite0 features for two views, trains
+an artist head and writes its metrics, printing `phase <name>` as each step starts, so that a test can kill it inside a chosen step.
 Everything it writes goes through the same code as `artsig-fastpath`; what it prints last is a digest of the
 features and the metrics, which two runs must agree on to the last bit.
 """
@@ -15,10 +16,14 @@ def main(cache:Path, out:Path, n:int=96):
     from artsig.core import settings
     settings.cache = cache
     from artsig.data import wikiart100, cache_images
+    from artsig.hub import get_collection, write_hub_shards
     from artsig.features import BackboneStats, compute_feature_sets
     from artsig.heads import FeatureHead, HeadConfig, classification_metrics
     from artsig.records import save_run
-    works = wikiart100('mini').sort_values('filename').groupby('artist').head(max(2, n // 20)).head(n).reset_index(drop=True)
+    write_hub_shards(wikiart100('mini'), cache/'hub')  # the stand-in hub, rewritten whole each run
+    phase('get')
+    got = get_collection(str(cache/'hub'), dest=cache/'collections'/'mini')
+    works = got.works.sort_values('filename').groupby('artist').head(max(2, n // 20)).head(n).reset_index(drop=True)
     phase('images')
     works = cache_images(works, size=128, dest=cache/'images128', n_workers=2)
     phase('features')
@@ -31,7 +36,7 @@ def main(cache:Path, out:Path, n:int=96):
     probs = head.predict_proba([center[valid], flip[valid]])
     metrics = classification_metrics(works.artist[valid].tolist(), probs, head.vocab)
     head.save(cache/'models'/'artist_head.safetensors', task='artist')
-    save_run(out, metrics, command='tests/fault_driver.py', data=f'wikiart100 mini, {len(works)} works')
+    save_run(out, metrics, command='tests/fault_driver.py', data=f'wikiart100 mini got through artsig.hub, {len(works)} works')
     digest = hashlib.blake2b(np.concatenate([center, flip], 1).tobytes(), digest_size=16).hexdigest()
     phase('done')
     print(json.dumps({'features': digest, 'metrics': metrics}), flush=True)

@@ -6,7 +6,7 @@ uninterrupted run gives, to the last bit.
 """
 import json, os, random, shutil, signal, subprocess, sys, threading, time, warnings
 from pathlib import Path
-import numpy as np, pandas as pd, pytest, torch
+import numpy as np, pandas as pd, pyarrow.parquet as pq, pytest, torch
 from artsig.core import settings
 from artsig.data import wikiart100, cache_images, load_image
 from artsig.features import BackboneStats, FeatureCache, compute_features, read_shard
@@ -24,7 +24,7 @@ def record_figures():
     if os.environ.get('ARTSIG_RECORD') and FIGURES:
         from artsig.records import save_run
         save_run(Path(__file__).parents[1]/'nbs_outputs'/'faults', FIGURES, command='ARTSIG_RECORD=1 pytest tests/test_faults.py',
-                 data='wikiart100 mini (tests/fault_driver.py: 80 works, EfficientNet-Lite0 at 96 px, an artist head)',
+                 data='wikiart100 mini (tests/fault_driver.py: got from local hub shards, 80 works, EfficientNet-Lite0 at 96 px, an artist head)',
                  seconds=round(time.time() - start))
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'default'}
 
@@ -71,6 +71,9 @@ def assert_trustworthy(cache:Path, out:Path):
         elif f.suffix == '.npz': read_shard(f)
         elif f.suffix == '.safetensors': FeatureHead.load(f)
         elif f.suffix == '.csv': pd.read_csv(f)
+        elif f.suffix == '.parquet': pq.read_metadata(f)     # a shard: the stand-in hub's, or a download made whole
+        elif f.suffix == '.json': json.loads(f.read_text())  # a collection's recorded selection options
+        elif f.suffix == '.part' or f.name == 'lock': pass   # a download cut short (resumed, never read), get's lock
         else: raise AssertionError(f'unexpected file {f}')
     if (out/'metrics.json').exists(): json.loads((out/'metrics.json').read_text())
 
@@ -86,13 +89,13 @@ def reference(tmp_path_factory)->dict:
 
 def test_killed_anywhere_rerun_gives_the_same_answer(reference, tmp_path):
     rng = random.Random(13)
-    windows = {p: 0.9*reference['seconds'][p] for p in ('images', 'features', 'head')}  # kill inside each phase
+    windows = {p: 0.9*reference['seconds'][p] for p in ('get', 'images', 'features', 'head')}  # kill inside each phase
     kills, rounds = [], 0
     enough = lambda: len(kills) > 20 and all(kills.count(p) >= 3 for p in windows)
     while not enough() and rounds < 10:  # a kill drawn after the run ended is no kill: go on until 21 have landed
         round, rounds = rounds, rounds + 1
         cache, out = tmp_path/f'cache{round}', tmp_path/f'out{round}'
-        for target in windows:  # three runs killed one after another, each resuming what the last one left
+        for target in windows:  # four runs killed one after another, each resuming what the last one left
             phase = kill_in(cache, out, target, rng.uniform(0, windows[target]))
             if phase: kills.append(phase)
             assert_trustworthy(cache, out)
