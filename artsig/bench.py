@@ -6,10 +6,10 @@
 __all__ = ['matmul_peak_gflops', 'machine_peaks', 'onnx_conv_flops', 'flops_per_image', 'extraction_speed', 'speed_sample',
            'peak_rss_mb', 'reset_peak_rss', 'phase', 'recipe_scores', 'extractor_dtype', 'extractor_speed',
            'recipe_speed', 'speed_variants', 'probe_row', 'finetune_row', 'BenchPlan', 'run_bench', 'MarkdownText',
-           'bench_table', 'variants_table', 'plot_bench', 'main']
+           'bench_table', 'variants_table', 'plot_bench', 'main', 'timed_command', 'answer_times']
 
 # %% ../notebooks/10_bench.ipynb #760d6891
-import json, sys, tempfile, time, traceback
+import json, shutil, subprocess, sys, tempfile, time, traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -579,3 +579,35 @@ def main(quick:bool=False,         # CI-sized: the 300-work mini set, efficientn
     command = ' '.join(['artsig-bench', *sys.argv[1:]]) if is_cli() else 'artsig.bench.main, called from Python'
     path = run_bench(out, plan, command)
     print(bench_table(path), variants_table(path), f'record: {path}', sep='\n\n')
+
+# %% ../notebooks/10_bench.ipynb #7d4b29ad
+_TIME_IT = ("import json, resource, subprocess, sys, time\n"
+            "t = time.perf_counter(); done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+            "print(json.dumps({'seconds': round(time.perf_counter() - t, 2), 'status': done.returncode, 'stderr': done.stderr[-1500:],\n"
+            "                  'peak_mb': round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}))")
+
+def timed_command(args:list, # the command and its arguments
+                 )->dict:    # {'seconds', 'peak_mb', 'status', 'stderr'}
+    "Wall-clock seconds and peak memory (the largest resident set) of one command, run in a process of its own."
+    done = subprocess.run([sys.executable, '-c', _TIME_IT, *map(str, args)], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+# %% ../notebooks/10_bench.ipynb #d30170a7
+def _artsig_command()->list:
+    "The `artsig` script installed beside this Python, else the same entry point through `python -c`."
+    script = Path(sys.executable).with_name('artsig')
+    return [str(script)] if script.exists() else [sys.executable, '-c', 'import sys; from artsig.cli import main; sys.exit(main())']
+
+def answer_times(image:Path,          # the picture asked about, e.g. a painting the gallery does not hold
+                 collection:str=None, # the gallery's collection; the default collection when None
+                 models:Path=None,    # the trained heads; `settings.cache/'models'` by default
+                 runs:int=3,          # `artsig predict` runs: the first builds and keeps the gallery, the others read it
+                )->dict:              # {'help': timing, 'predict': [timing, ...]}
+    "Seconds and peak memory of `artsig --help` and of `artsig predict IMAGE`, on a copy of the heads with no gallery kept yet."
+    heads = Path(tempfile.mkdtemp())/'models'
+    shutil.copytree(Path(models or settings.cache/'models'), heads, ignore=shutil.ignore_patterns('galleries'))
+    artsig = _artsig_command()
+    ask = [*artsig, 'predict', image, '--models', heads, *(['--collection', collection] if collection else [])]
+    try: predict = [timed_command(ask) | {'gallery': 'read' if i else 'built and kept'} for i in range(runs)]
+    finally: shutil.rmtree(heads.parent)
+    return {'help': timed_command([*artsig, '--help']), 'predict': predict}

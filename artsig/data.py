@@ -22,6 +22,8 @@ import matplotlib.pyplot as plt, seaborn as sns
 import imagehash
 import pyarrow.parquet as pq
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from fastprogress.fastprogress import progress_bar
 from .core import settings
 from .files import atomic_write, write_text, DiskFull
@@ -591,26 +593,29 @@ def near_duplicate_groups(df:pd.DataFrame, # works with a `path` column
                           max_dist:int=8,  # largest Hamming distance (bits of 64) between near-duplicates
                           hashes:pd.Series=None, # precomputed `phashes(df)`
                          )->pd.Series:     # group id per work; works without a near-duplicate are alone
-    "Group works whose images are near-duplicates (perceptual hash within `max_dist` bits), by union-find."
+    "Group works whose images are near-duplicates (perceptual hash within `max_dist` bits): connected components, each named by its first work."
     hashes = phashes(df) if hashes is None else hashes
-    parent = np.arange(len(df))
-    def find(i):
-        while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
-        return i
-    ok = np.flatnonzero(hashes.notna().values)
+    n, ok = len(df), np.flatnonzero(hashes.notna().values)
     h = np.array([int(x, 16) for x in hashes.values[ok]], dtype=np.uint64)
-    for start in range(0, len(h), 512):
-        dist = np.bitwise_count(h[start:start+512, None] ^ h[None, :])
-        for a,b in zip(*np.nonzero(dist <= max_dist)):
-            a, b = find(ok[start+a]), find(ok[b])
-            if a != b: parent[max(a, b)] = min(a, b)
-    return pd.Series([find(i) for i in range(len(df))], index=df.index, name='dup_group')
+    starts = range(0, len(h), 512)  # each block of rows against itself and the rows after it: every pair once
+    near = [np.nonzero(np.bitwise_count(h[s:s+512, None] ^ h[None, s:]) <= max_dist) for s in starts]
+    a = np.concatenate([s + i for s, (i, _) in zip(starts, near)] or [[]]).astype(int)
+    b = np.concatenate([s + j for s, (_, j) in zip(starts, near)] or [[]]).astype(int)
+    _, component = connected_components(coo_matrix((np.ones(len(a), bool), (ok[a], ok[b])), shape=(n, n)), directed=False)
+    first = pd.Series(np.arange(n)).groupby(component).transform('min').to_numpy()
+    return pd.Series(first, index=df.index, name='dup_group')
 
 # %% ../notebooks/01_data.ipynb #31b89c47
 def _groups(df:pd.DataFrame, groups)->pd.Series:
     if groups is None: return near_duplicate_groups(df)
     if isinstance(groups, str): return df[groups]
     return pd.Series(np.asarray(groups), index=df.index)
+
+def _majority(works:pd.DataFrame, label:str)->pd.Series:
+    "Each near-duplicate group's most common `label`, the first in sorted order on a tie (as `Series.mode` gives), by group."
+    counts = works.groupby(['dup_group', label], observed=True).size().rename('n').reset_index()
+    counts = counts.sort_values(['dup_group', 'n', label], ascending=[True, False, True], kind='stable')
+    return counts.drop_duplicates('dup_group').set_index('dup_group')[label]
 
 def _fill(units:list, sizes:dict, target:float)->set:
     "Take units in order while that brings the total closer to `target`."
@@ -631,7 +636,7 @@ def split_random(df:pd.DataFrame,     # works, one per row
     rng = np.random.default_rng(settings.seed if seed is None else seed)
     out = df.copy()
     out['dup_group'] = _groups(df, groups).values
-    group_label = out.groupby('dup_group')[label].agg(lambda s: s.mode().iloc[0])  # a group goes with its majority
+    group_label = _majority(out, label)
     sizes = out.dup_group.value_counts().to_dict()
     valid = set()
     for cls, members in group_label.groupby(group_label):

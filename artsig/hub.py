@@ -56,6 +56,9 @@ def fetch(self, shard:str, # a name from `shards()`
          )->Path:
     "Copy one shard to `dest`, resuming a copy that was cut short; `dest` appears only when it is whole."
     dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.is_file() and dest.stat().st_size == size:  # fetched whole before a run was cut off while reading it
+        if bar is not None: bar.update(size)
+        return dest
     part = dest.with_name(dest.name + '.part')
     have = part.stat().st_size if part.exists() else 0
     if bar is not None: bar.update(have)
