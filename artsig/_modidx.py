@@ -602,6 +602,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'artsig.tasks.train_task': ('tasks.html#train_task', 'artsig/tasks.py')},
             'artsig.your_art': { 'artsig.your_art.YourArt': ('your_art.html#yourart', 'artsig/your_art.py'),
                                  'artsig.your_art.YourArt.__init__': ('your_art.html#yourart.__init__', 'artsig/your_art.py'),
+                                 'artsig.your_art.YourArt._draws_heat': ('your_art.html#yourart._draws_heat', 'artsig/your_art.py'),
                                  'artsig.your_art.YourArt._heat_parts': ('your_art.html#yourart._heat_parts', 'artsig/your_art.py'),
                                  'artsig.your_art.YourArt._on_upload': ('your_art.html#yourart._on_upload', 'artsig/your_art.py'),
                                  'artsig.your_art.YourArt._read': ('your_art.html#yourart._read', 'artsig/your_art.py'),

@@ -141,18 +141,26 @@ def _read(self:YourArt, files:list)->tuple:
 @patch
 def show(self:YourArt, files:list, # (name, bytes) pairs, as `uploaded_files` gives them
         ):
-    "Classify (name, bytes) pairs and show a card per image."
+    "Classify (name, bytes) pairs and show a card per image: the answers at once, each heat map as soon as it is drawn."
     images, names, notes = self._read(files)
     self.say(f'Looking at {len(images)} image(s)…')
-    cards = [self.card(p, im) for p, im in zip(self.art.predict(images, names, self.k), images)] if images else []
-    self.results.children = cards
+    preds = self.art.predict(images, names, self.k) if images else []
+    cards = [self.card(p, im) for p, im in zip(preds, images)]
+    self.results.children = cards  # shown now: a heat map takes several times longer than the answers
+    heats = [(c, p, im) for c, p, im in zip(cards, preds, images) if self._draws_heat(p)]
+    if heats: self.say(f'{len(cards)} image(s) classified; drawing what the artist model looked at…')
+    for c, p, im in heats: c.children = (*c.children[:-1], *self._heat_parts(p, im))  # in place of "drawing…"
     self.say(' '.join(notes) or f'{len(cards)} image(s) classified.', error=bool(notes))
 
 # %% ../notebooks/09b_your_art.ipynb #5c4ba8e7
 @patch
+def _draws_heat(self:YourArt, pred:ArtPrediction)->bool:
+    "Whether a card gets a heat map: the box draws them, the image looks like a painting, and there is an artist head."
+    return self.heatmap and not pred.outside and 'artist' in self.art.heads
+
+@patch
 def _heat_parts(self:YourArt, pred:ArtPrediction, img:Image.Image)->list:
-    "What the artist model looked at, when the box draws heat maps and the image looks like a painting."
-    if not (self.heatmap and not pred.outside and 'artist' in self.art.heads): return []
+    "What the artist model looked at: a caption and the occlusion map over the image."
     heat = self.art.heatmap(img, **self.heatmap_kwargs)
     return [widgets.HTML(f'<b>what the artist model looked at</b> (for {html.escape(pred.top["artist"][0][0])}; '
                          'red: hiding this part lowers the probability)'),
@@ -163,6 +171,7 @@ def _heat_parts(self:YourArt, pred:ArtPrediction, img:Image.Image)->list:
 def card(self:YourArt, pred:ArtPrediction, # what the models make of the image
          img:Image.Image,                  # the image, as read from the upload
         )->widgets.Widget:
-    "The widgets showing one prediction: the verdict, the answers unless it is no painting, the nearest works, the heat map."
-    parts = [_verdict(pred), *([] if pred.outside else [_answers(pred, img)]), *_nearest_tiles(pred), *self._heat_parts(pred, img)]
+    "The widgets showing one prediction: the verdict, the answers unless it is no painting, the nearest works, and a place for the heat map."
+    drawing = [widgets.HTML('<i>drawing what the artist model looked at…</i>')] if self._draws_heat(pred) else []
+    parts = [_verdict(pred), *([] if pred.outside else [_answers(pred, img)]), *_nearest_tiles(pred), *drawing]
     return widgets.VBox(parts, layout=widgets.Layout(border='1px solid #ddd', padding='6px', margin='6px 0'))
