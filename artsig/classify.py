@@ -256,7 +256,8 @@ def keep_checks(self:ArtClassifier, folder:Path, # where the gallery and the che
                 stamp:dict,                      # what they were built from (`checks_stamp`), written last
                )->Path:
     "Keep the gallery and the validation scores of both checks, so the next classifier reads them instead of building them."
-    folder = Path(folder); self.gallery.save(folder/'gallery')
+    folder = Path(folder); (folder/'checks.json').unlink(missing_ok=True)  # first: a half-rewritten folder is not taken for whole
+    self.gallery.save(folder/'gallery')
     scores = {'valid_outside': self.valid_outside, 'centroids': self.centroids.values}
     if self.valid_energy is not None: scores['valid_energy'] = self.valid_energy
     with atomic_write(folder/'checks.npz') as f: np.savez(f, **scores)

@@ -214,6 +214,7 @@ def save(self:Gallery, folder:Path, # where the gallery's index, works and descr
         )->Path:
     "Keep a `'features'` gallery in `folder`; `gallery.json`, written last, says it is complete."
     if self.layer != 'features': raise ValueError(f"Only a 'features' gallery can be kept; this one is {self.layer!r}.")
+    (Path(folder)/'gallery.json').unlink(missing_ok=True)  # first: a gallery half-written over an old one is not complete
     self.index.save(folder)
     write_text(Path(folder)/'gallery.json', json.dumps({'layer': self.layer, 'widths': list(self.widths), 'recipe': self.recipe.to_dict()}))
     return Path(folder)
