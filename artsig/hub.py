@@ -188,9 +188,9 @@ def _done(state:Path, shard:str)->Path: return state/'done'/(shard.replace('/', 
 
 def _fetch_images(store:ShardStore, selected:pd.DataFrame, folder:Path, state:Path, size:int):
     "Fetch each shard holding selected works, write their images, mark the shard done and delete it."
-    sizes = store.shards()
     todo = [s for s in sorted(selected.shard.unique()) if not _done(state, s).is_file()]
-    if not todo: return
+    if not todo: return  # all fetched before a run was cut off: nothing to list, no network needed
+    sizes = store.shards()
     check_space(folder, max(sizes[s] for s in todo) + 60_000 * len(selected), f'a shard of {store.name} and the images')
     with tqdm(total=sum(sizes[s] for s in todo), unit='B', unit_scale=True, unit_divisor=1024,
               desc=f'{store.name}: {len(todo)} shard(s)') as bar:
