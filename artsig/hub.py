@@ -18,7 +18,7 @@ from huggingface_hub import HfFileSystem
 from tqdm.auto import tqdm
 from .core import settings
 from .data import (Collection, UnreadableImage, decode_image, filter_works, got_collection_folder, jpeg_bytes,
-                         named_labels, parquet_label_names, read_collection, resize_short_side, tidy)
+                         mini_selection, named_labels, parquet_label_names, read_collection, resize_short_side, tidy)
 from .files import FileLock, atomic_write, check_space, write_text
 
 # %% ../notebooks/01b_hub.ipynb #b82e2034
@@ -203,11 +203,12 @@ def _fetch_images(store:ShardStore, selected:pd.DataFrame, folder:Path, state:Pa
 _KEPT = ['filename', 'artist', 'style', 'genre', 'title', 'year']  # the columns of the `artworks.csv` written
 
 def _finish(folder:Path, state:Path, name:str):
-    "Write `artworks.csv` (last: its presence says the collection is complete) and `unreadable.csv`."
+    "Write `unreadable.csv`, the quick cells' `mini.csv`, and `artworks.csv` (last: its presence says the collection is complete)."
     rows = pd.concat([pd.read_csv(f) for f in sorted((state/'done').glob('*.csv'))], ignore_index=True)
-    bad = rows.reason.notna()
+    bad, kept = rows.reason.notna(), rows.loc[rows.reason.isna(), _KEPT]
     write_text(folder/'unreadable.csv', rows.loc[bad, ['shard', 'row', 'reason']].to_csv(index=False))
-    write_text(folder/'artworks.csv', rows.loc[~bad, _KEPT].to_csv(index=False))
+    write_text(folder/'mini.csv', mini_selection(kept).filename.to_frame().to_csv(index=False))
+    write_text(folder/'artworks.csv', kept.to_csv(index=False))
     print(f"{name}: {(~bad).sum():,} works by {rows.artist[~bad].nunique()} artists in {folder}; "
           f"{bad.sum()} unreadable, listed in {folder/'unreadable.csv'}")
 

@@ -15,7 +15,7 @@ import matplotlib, matplotlib.pyplot as plt
 from fastcore.script import call_parse
 from .core import settings
 from .data import Collection, read_collection, wikiart100, split_random, study_works, task_split, study_accuracy, TASKS
-from .features import FeatureRecipe, readable_features, cached_rows, view_name
+from .features import FeatureRecipe, readable_features, cached_rows, view_name, extractor
 from .heads import (FeatureHead, HeadConfig, classification_metrics, per_class_table, plot_confusion,
                           plot_learning_curve, view_probs)
 from .records import save_run, new_run_folder, outputs_folder
@@ -153,6 +153,7 @@ def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
     start, recipe, summary = time.time(), FeatureRecipe(views=tuple(views.split())), {}
     collection, out = read_collection(collection), Path(out) if out else new_run_folder('fastpath')
     print(f'collection: {collection!r}'); print(f'reports go to {out}')
+    print('extractors: ' + ', '.join(extractor(e).key for e in recipe.extractors))  # which precision each runs in here
     cached_at_start = cached_rows(recipe)
     for task in tasks.split():
         result = run_task(task, collection, recipe, out=out/task, keep_head=True,
@@ -164,7 +165,8 @@ def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
     print(f'all done in {total_s:.0f}s')
     save_run(out/'fastpath', summary, recipe=recipe.describe(), tasks=tasks, collection=collection.record(),
              command=' '.join(['artsig-fastpath', *sys.argv[1:]]), total_s=round(total_s),
-             feature_rows_cached_at_start=cached_at_start, torch_threads=torch.get_num_threads())
+             feature_rows_cached_at_start=cached_at_start, torch_threads=torch.get_num_threads(),
+             extractor_keys={e.name: extractor(e).key for e in recipe.extractors})
     return summary
 
 # %% ../notebooks/02d_tasks.ipynb #dc47f1ae
