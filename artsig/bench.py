@@ -21,7 +21,7 @@ from fastcore.script import call_parse, is_cli
 from torch.nn.attention import sdpa_kernel, SDPBackend
 from torch.utils.flop_counter import FlopCounterMode
 from .core import settings, backbones, load_backbone, default_device, MissingWeights
-from .data import TASKS, read_collection, study_works, task_split
+from .data import TASKS, read_collection, quick_collection, study_works, task_split
 from .features import (BackboneStats, DinoV2Int8, ExtractorSpec, FeatureRecipe, compute_features, content_key, extractor,
                              magenta_onnx, recipe_features)
 from .heads import FeatureHead, HeadConfig, classification_metrics
@@ -366,7 +366,7 @@ def finetune_row(works:pd.DataFrame,    # the study's works, e.g. `study_works()
 class BenchPlan:
     "What one benchmark run measures, and at what size: the works, the speed sample, the rows and the variants."
     name:str='full'               # 'full' or 'quick'; recorded as `quick`
-    collection:str='wikiart100'   # a collection for `read_collection`: a name in the data folder, a path, or a hub id; 'wikiart100/mini' in the quick plan
+    collection:str='wikiart100'   # a collection for `read_collection`: a name in the data folder, a path, or a hub id; the mini set (`quick_collection()`) in the quick plan
     tasks:tuple=TASKS             # the tasks every row scores
     speed_images:int=256          # images in the speed sample
     repeats:int=5                 # timed matmuls per peak
@@ -388,9 +388,9 @@ class BenchPlan:
 
     @classmethod
     def quick(cls)->'BenchPlan':
-        "The CI-sized check: wikiart100/mini, EfficientNet-Lite0 in every row, 32 images for speed, a temporary record."
+        "The CI-sized check: the mini set (`quick_collection`), EfficientNet-Lite0 in every row, 32 images for speed, a temporary record."
         lite0 = 'efficientnet_lite0'
-        return cls('quick', 'wikiart100/mini', speed_images=32, repeats=3, study=(lite0, 'quick run'),
+        return cls('quick', quick_collection().name, speed_images=32, repeats=3, study=(lite0, 'quick run'),
                    default=FeatureRecipe(extractors=((lite0, 224),)), default_label='artsig default (quick: efficientnet_lite0)',
                    probes=(lite0, 'resnet50'), finetune=dict(QUICK_FINETUNE), variant_specs=(ExtractorSpec(lite0),),
                    variants={'fp32': dict(bf16=False), 'bf16': dict(bf16=True)}, per_artist=5, variant_head=HeadConfig(bs=32),
@@ -573,7 +573,7 @@ def main(quick:bool=False,         # CI-sized: the 300-work mini set, efficientn
          skip_finetune:bool=False, # leave out the fine-tuning row even on a GPU
          tasks:Annotated[str, {'nargs': '+', 'choices': TASKS}]=TASKS, # tasks to score
          speed_images:int=None,    # images in the speed sample: 256 (32 with --quick)
-         collection:str=None,      # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default (wikiart100/mini with --quick)
+         collection:str=None,      # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default (the mini set, `quick_collection()`, with --quick)
         ):
     "`artsig-bench`: benchmark artsig on this machine (accuracy, time, memory, speed and share of the hardware peak), and print the table."
     plan = BenchPlan.quick() if quick else BenchPlan.full()

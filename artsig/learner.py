@@ -25,7 +25,7 @@ from fastai.vision.all import (DataBlock, DataLoaders, TransformBlock, CategoryB
     accuracy, top_k_accuracy, F1Score, set_seed)
 import artsig
 from .core import settings, default_device, load_backbone, backbones, Backbone, MissingWeights
-from .data import DEFAULT_COLLECTION, TASKS, Collection, read_collection, task_frame, load_image, to_rgb, study_works, task_split, study_accuracy
+from .data import TASKS, Collection, read_collection, quick_collection, task_frame, load_image, to_rgb, study_works, task_split, study_accuracy
 from .files import atomic_write
 from .heads import plot_confusion, plot_learning_curve, per_class_table
 from .records import save_run, new_run_folder
@@ -450,7 +450,7 @@ class _FinetuneRecord:
 # %% ../notebooks/02f_learner.ipynb #8c197503
 @call_parse
 def finetune(tasks:Annotated[str, {'nargs': '+', 'choices': TASKS}]=TASKS, # in order; artist starts from style's body when style runs first
-             collection:str=None,    # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default (wikiart100/mini with --quick)
+             collection:str=None,    # a collection for `read_collection`: a name in the data folder, a path, or a hub id; wikiart100 by default (the mini set, `quick_collection()`, with --quick)
              backbone:Annotated[str, {'choices': list(backbones)}]=None, # `study_backbone()` by default (efficientnet_lite0 with --quick)
              size:int=None,          # training image side: 224 (64 with --quick)
              bs:int=None,            # batch size: 128 (16 with --quick)
@@ -461,14 +461,14 @@ def finetune(tasks:Annotated[str, {'nargs': '+', 'choices': TASKS}]=TASKS, # in 
              num_workers:int=None,   # loader processes: min(8, CPUs) on a GPU, 0 on a CPU by default
              seed:int=None,          # training seed, `settings.seed` by default; the split is always `task_split`'s
              export:bool=False,      # also save each classifier (`export_classifier`) beside the record
-             quick:bool=False,       # a CPU smoke test: wikiart100/mini, efficientnet_lite0 at 64 px, 1+1 epochs
+             quick:bool=False,       # a CPU smoke test: the mini set (`quick_collection`), efficientnet_lite0 at 64 px, 1+1 epochs
              out:Path=None,          # folder for the record; a new `artsig-runs/finetune-<time>` by default
             )->dict:                 # task -> `Finetuned`, for a call from Python
     "`artsig-finetune`: the study's fine-tuning recipe for genre, style and artist on a collection, with its run record."
     if is_cli(): matplotlib.use('Agg')  # a command draws into files, never onto a screen
     given = dict(backbone=backbone, size=size, bs=bs, head_epochs=head_epochs, epochs=epochs, lr_find_iters=lr_find_iters)
     options = {**(QUICK_FINETUNE if quick else {}), **{k: v for k, v in given.items() if v is not None}}
-    collection = read_collection(collection or (f'{DEFAULT_COLLECTION}/mini' if quick else None))
+    collection = read_collection(collection) if collection else quick_collection() if quick else read_collection()
     out = Path(out) if out else new_run_folder('finetune')
     name, why = (options.pop('backbone'), 'asked for') if 'backbone' in options else study_backbone()
     works = study_works(collection)
