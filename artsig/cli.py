@@ -141,14 +141,14 @@ def cli_train(task:_Task='artist',   # the head to train; `all`: genre, style, a
 
 # %% ../notebooks/09c_cli.ipynb #f823537c
 @call_parse
-def cli_get(source:str,            # a Hugging Face dataset id such as huggan/wikiart, or a folder of parquet shards in its schema
+def cli_get(source:str,            # a Hugging Face dataset id such as huggan/wikiart, kaggle/painter-by-numbers (needs a Kaggle token), or a folder of parquet shards
             dest:str=None,         # the collection folder; by default where `--collection SOURCE` finds it
             n_artists:int=100,     # the most prolific artists kept
             n_styles:int=15,       # the most frequent styles kept (the others' works stay, unlabelled for style)
             n_genres:int=15,       # the most frequent genres kept
             size:int=256,          # short side of the images kept
            )->int:                 # exit status
-    "`artsig get`: build a collection from the hub: its labels, the study's selection, then only the selected images."
+    "`artsig get`: build a collection from the hub or Kaggle: its labels, the study's selection, then only the selected images."
     from artsig.hub import get_collection
     got = get_collection(source, dest=dest, size=size, n_artists=n_artists, n_styles=n_styles, n_genres=n_genres)
     print(f'{got!r}: use it with --collection {dest or source}')

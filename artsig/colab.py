@@ -12,7 +12,7 @@ from pathlib import Path
 import ipywidgets, torch
 from .core import settings, default_device
 from .data import Collection, read_collection
-from .hub import ShardStore, get_collection
+from .hub import get_collection
 
 # %% ../notebooks/01c_colab.ipynb #b7cdae4d
 def colab_module():
@@ -41,7 +41,7 @@ def _cache_on_drive(colab, mount:Path)->str:
     os.environ['ARTSIG_CACHE'] = str(settings.cache)
     return f'cache: {settings.cache} (on Google Drive: a new runtime finds it)'
 
-def _collection(name, get:bool, hub:str, store:ShardStore, options:dict)->tuple:
+def _collection(name, get:bool, hub:str, store, options:dict)->tuple:
     "The collection named (or the default) and how it was found; got from `hub` when missing and `get`."
     try: return read_collection(name), 'found'
     except FileNotFoundError:
@@ -59,10 +59,10 @@ class Setup:
     def __repr__(self): return '\n'.join(self.said)
 
 def setup(collection:str=None,       # a collection: a name, a folder or a hub id; the default collection when None
-          hub:str='huggan/wikiart',  # what to get when there is no collection
+          hub:str='huggan/wikiart',  # what to get when there is no collection: a hub id, or `PBN` with a Kaggle token
           get:bool=None,             # get `hub` when no collection is found; None: in Colab only (elsewhere, say how)
           drive:bool=False,          # in Colab, keep the cache on Google Drive
-          store:ShardStore=None,     # where `hub`'s shards are read; the hub itself by default
+          store=None,                # where `hub` is read (a `ShardStore` or `KaggleFiles`); the hub itself by default
           drive_mount:Path='/content/drive', # where Drive is mounted
           **options,                 # the selection's options, for `get_collection` (`n_artists` ...)
          )->Setup:

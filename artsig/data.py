@@ -745,6 +745,12 @@ def got_collection_folder(hub_id:str, # a Hugging Face dataset id, e.g. 'huggan/
     "Where `artsig get` builds the collection for `hub_id`: `settings.cache/'collections'/<owner>/<name>`."
     return settings.cache/'collections'/hub_id
 
+def _got_names(file:str='artworks.csv', # the file a built collection must hold, e.g. 'mini.csv'
+              )->list:
+    "The hub ids of the collections `artsig get` built that hold `file`, sorted."
+    store = settings.cache/'collections'
+    return sorted(str(p.parent.relative_to(store)) for p in store.glob(f'*/*/{file}'))
+
 def _got(spec:str)->Collection|None:
     "The collection `artsig get` built for a hub id ('huggan/wikiart'), or a subset of it ('huggan/wikiart/mini')."
     folder, subset = got_collection_folder(spec), None
@@ -761,7 +767,7 @@ DEFAULT_COLLECTION = 'wikiart100'  # the bundled WikiArt sample, where `settings
 
 def _not_a_collection(spec:str)->str:
     known = sorted(p.parent.name for p in settings.data.glob('*/artworks.csv')) if settings.data else []
-    got = sorted(str(p.parent.relative_to(settings.cache/'collections')) for p in (settings.cache/'collections').glob('*/*/artworks.csv'))
+    got = _got_names()
     return (f"{spec!r} is not a collection artsig can read. It is not a collection in the data folder {settings.data} "
             f"(there: {', '.join(known) or 'none'}), not a folder or file with `artworks.csv`, Painter by Numbers' "
             f"`train_info.csv`, parquet files or style folders, and not a hub collection built by `artsig get` "
@@ -781,8 +787,8 @@ def read_collection(spec:str|Path=None, # a name in the data folder ('wikiart100
 def _default_collection()->Collection:
     "wikiart100 where the data folder has it, else the one collection `artsig get` built, else a clear error."
     if (found := _in_data_folder(DEFAULT_COLLECTION)) is not None: return found
-    got = sorted((settings.cache/'collections').glob('*/*/artworks.csv'))
-    if len(got) == 1: return read_collection(str(got[0].parent.relative_to(settings.cache/'collections')))
+    got = _got_names()
+    if len(got) == 1: return read_collection(got[0])
     raise FileNotFoundError("artsig found no collection to use: there is no wikiart100 in the data folder "
         f"({settings.data}) and {len(got)} collections built by `artsig get`. Name one (`--collection <folder with "
         "artworks.csv>`), set ARTSIG_DATA, or build one with `artsig get huggan/wikiart`.")
@@ -804,8 +810,8 @@ def mini_selection(works:pd.DataFrame, # a collection's works
 def quick_collection()->Collection:
     "The mini set the chapters' quick cells run on: wikiart100's where the data folder has it, else that of the collection `artsig get` built."
     if (found := _in_data_folder(DEFAULT_COLLECTION + '/mini')) is not None: return found
-    got = sorted((settings.cache/'collections').glob('*/*/mini.csv'))
-    if len(got) == 1: return read_collection(str(got[0].parent.relative_to(settings.cache/'collections')) + '/mini')
+    got = _got_names('mini.csv')
+    if len(got) == 1: return read_collection(got[0] + '/mini')
     raise FileNotFoundError(f"artsig found no mini set for the quick cells: there is no wikiart100 in the data folder "
         f"({settings.data}) and {len(got)} collections built by `artsig get` have one. Run `setup()` (01c_colab) or "
         "`artsig get huggan/wikiart`, or set ARTSIG_DATA to a folder holding wikiart100.")

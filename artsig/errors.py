@@ -13,7 +13,7 @@ import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
 from sklearn.model_selection import StratifiedGroupKFold
 from .core import settings
-from .data import load_image, study_works, task_split
+from .data import Collection, load_image, read_collection, study_works, task_split
 from .heads import HeadConfig, label_indices, confusion, plot_confusion, per_class_table
 from .records import save_run, outputs_folder
 from .features import FeatureRecipe, readable_features
@@ -154,6 +154,7 @@ class ErrorAnalysis:
     folds:int                   # folds of the out-of-fold predictions
     label_below:float           # the suspects' rule: p(label) below this...
     other_above:float           # ...and p(predicted) above this
+    data:str                    # the works analysed, as the run record names them
 
     def tables(self)->dict:
         "The top confusions (30), confused pairs (20) and per-class table of the held-out predictions."
@@ -172,7 +173,7 @@ class ErrorAnalysis:
 
 # %% ../notebooks/06_errors.ipynb #0de6608b
 def analyse_errors(task:str,                  # 'genre', 'style' or 'artist'
-                   works:pd.DataFrame=None,   # works with the task's labels; `study_works()` (wikiart100) by default
+                   works:pd.DataFrame|str|Collection=None, # works with the task's labels, or a collection (its `study_works`); the default collection when None
                    recipe:FeatureRecipe=None, # the features; `FeatureRecipe()` by default
                    config:HeadConfig=None,    # the heads; `HeadConfig()` by default
                    folds:int=5,               # folds of the out-of-fold predictions
@@ -181,13 +182,14 @@ def analyse_errors(task:str,                  # 'genre', 'style' or 'artist'
                    progress:bool=True,        # show progress bars while features are computed
                   )->ErrorAnalysis:
     "Train on the task's standard split and score its validation works; find suspects from out-of-fold predictions."
-    works = study_works() if works is None else works
+    collection = None if isinstance(works, pd.DataFrame) else read_collection(works)
+    works, data = (works, f'{len(works)} works given') if collection is None else (study_works(collection), f'study_works({collection.name!r})')
     recipe = recipe or FeatureRecipe()
     result = train_task(task_split(works, task), task, recipe, config, progress)
     oof_works, oof, oof_vocab = out_of_fold_probs(task_split(works, task), task, recipe, config, folds, progress)
     suspects = likely_mislabelled(oof_works, oof, oof_vocab, task, label_below, other_above)
     oof_acc = float((np.array(oof_vocab)[oof.argmax(1)] == oof_works[task].values).mean())
-    return ErrorAnalysis(task, result, suspects, oof_acc, len(oof_works), len(works), folds, label_below, other_above)
+    return ErrorAnalysis(task, result, suspects, oof_acc, len(oof_works), len(works), folds, label_below, other_above, data)
 
 # %% ../notebooks/06_errors.ipynb #859dbfe6
 def _save_figure(fig:plt.Figure, path:Path):
@@ -212,14 +214,14 @@ def save_error_report(analysis:ErrorAnalysis, # from `analyse_errors`
     a.suspects.drop(columns='path').to_csv(folder/f'{a.task}_suspects.csv', index=False)  # `filename` is relative to the data root
     metrics = a.metrics(tables)
     save_run(out, metrics, command=command, task=a.task, recipe=r.recipe.describe(), head=vars(r.config),
-             data=f"study_works('wikiart100'): {a.n_works} works",
+             data=f"{a.data}: {a.n_works} works",
              split=f'task_split({a.task!r}) (split_random, valid_pct=0.2, seed={settings.seed}); suspects from {a.folds}-fold StratifiedGroupKFold',
              suspects_rule=f'p(label) < {a.label_below} and p(predicted) > {a.other_above}')
     return metrics
 
 # %% ../notebooks/06_errors.ipynb #185d0c67
 def error_report(task:str,                  # 'genre', 'style' or 'artist'
-                 works:pd.DataFrame=None,   # works with the task's labels; `study_works()` (wikiart100) by default
+                 works:pd.DataFrame|str|Collection=None, # works with the task's labels, or a collection (its `study_works`); the default collection when None
                  recipe:FeatureRecipe=None, # the features; `FeatureRecipe()` by default
                  config:HeadConfig=None,    # the heads; `HeadConfig()` by default
                  folder:Path=None,          # where the report goes; `nbs_outputs/errors` by default
@@ -228,6 +230,6 @@ def error_report(task:str,                  # 'genre', 'style' or 'artist'
                  other_above:float=0.80,    # ...and one other class more than this
                  command:str='',            # what ran, for the record
                 )->dict:                    # the metrics written
-    "Confusions, per-class scores and out-of-fold suspects for one task (on wikiart100 by default), saved under `folder`."
+    "Confusions, per-class scores and out-of-fold suspects for one task (on the default collection unless told), saved under `folder`."
     analysis = analyse_errors(task, works, recipe, config, folds, label_below, other_above)
     return save_error_report(analysis, folder, command)

@@ -14,7 +14,7 @@ import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
 from PIL import Image, ImageDraw
 from .core import settings
-from .data import study_works, task_split
+from .data import Collection, read_collection, study_works, task_split
 from .features import FeatureRecipe, image_view, view_name, recipe_features
 from .heads import HeadConfig, classification_metrics
 from .records import save_run
@@ -224,15 +224,17 @@ def save_view_experiment(exp:ViewExperiment, # from `view_experiment`
 def run_view_experiment(view,                      # the altered view, e.g. `grayscale_view`
                         folder:Path,               # `<folder>/<task>/` gets each task's report
                         tasks=('style', 'artist'), # the tasks to run
-                        per_artist:int=30,         # works per artist sampled from wikiart100; every work when None
+                        per_artist:int=30,         # works per artist sampled from the collection; every work when None
+                        collection:str|Collection=None, # a collection for `read_collection`; the default collection when None
                         recipe:FeatureRecipe=None, # extractors and the normal views; `FeatureRecipe()` by default
                         config:HeadConfig=None,    # the heads; `HeadConfig()` by default
                         command:str='',            # what ran, for the record
                        )->dict:                    # {task: `ViewExperiment.accuracies()`}
-    "Run `view_experiment` on wikiart100 (a per-artist sample, or all works when `per_artist` is None) and save it."
-    recipe, works = recipe or FeatureRecipe(), study_works('wikiart100')
+    "Run `view_experiment` on a collection (a per-artist sample, or all works when `per_artist` is None) and save it."
+    recipe, collection = recipe or FeatureRecipe(), read_collection(collection)
+    works = study_works(collection)
     if per_artist: works = sample_per_class(works, 'artist', per_artist)
-    data = f"study_works('wikiart100'){f', sample_per_class(artist, {per_artist})' if per_artist else ''}: {len(works)} works"
+    data = f"study_works({collection.name!r}){f', sample_per_class(artist, {per_artist})' if per_artist else ''}: {len(works)} works"
     out = {}
     for task in tasks:
         exp = view_experiment(task_split(works, task), task, view, recipe, config)
