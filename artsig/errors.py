@@ -183,7 +183,7 @@ def analyse_errors(task:str,                  # 'genre', 'style' or 'artist'
                   )->ErrorAnalysis:
     "Train on the task's standard split and score its validation works; find suspects from out-of-fold predictions."
     collection = None if isinstance(works, pd.DataFrame) else read_collection(works)
-    works, data = (works, f'{len(works)} works given') if collection is None else (study_works(collection), f'study_works({collection.name!r})')
+    works, data = (works, 'works passed in') if collection is None else (study_works(collection), f'study_works({collection.name!r})')
     recipe = recipe or FeatureRecipe()
     result = train_task(task_split(works, task), task, recipe, config, progress)
     oof_works, oof, oof_vocab = out_of_fold_probs(task_split(works, task), task, recipe, config, folds, progress)

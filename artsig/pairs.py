@@ -108,7 +108,7 @@ def hubness(emb:np.ndarray, # unit-length embeddings of a pool of works
             k:int=10,       # nearest other works averaged
            )->np.ndarray:   # one number per work
     "Each work's mean cosine to its `k` nearest other works in the pool: how much of a hub it is."
-    S = emb @ emb.T
+    S, k = emb @ emb.T, min(k, len(emb) - 1)  # a pool of n works has n - 1 others
     np.fill_diagonal(S, -np.inf)
     return np.partition(S, -k, axis=1)[:, -k:].mean(1)
 
