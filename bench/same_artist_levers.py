@@ -9,7 +9,7 @@ import os, tempfile
 import numpy as np, pandas as pd, json, time, sys, torch
 from pathlib import Path
 from sklearn.metrics import roc_auc_score
-from artsig.pairs import ArtistEmbedding, sample_pairs, raw_embedding
+from artsig.pairs import ArtistEmbedding, sample_pairs, raw_embedding, hubness, pool_auc
 from artsig.heads import BlockScaler
 torch.set_num_threads(2)
 D = sys.argv[2] if len(sys.argv) > 2 else os.path.join(tempfile.gettempdir(), 'artsig-same-artist/')  # from same_artist_features.py
@@ -21,11 +21,7 @@ PAIRS = {s: sample_pairs(ua, 10_000, s) for s in (42, 1, 2)}
 unit = lambda z: z / np.linalg.norm(z, axis=1, keepdims=True).clip(1e-9)
 
 def aucs(emb, readout='cos', k=10):
-    S = emb @ emb.T
-    if readout == 'csls':
-        np.fill_diagonal(S, -np.inf); r = np.sort(S, 1)[:, -k:].mean(1); np.fill_diagonal(S, 1)
-        S = 2*S - r[:, None] - r[None, :]
-    return [roc_auc_score(p.same, S[p.a.values, p.b.values]) for p in PAIRS.values()]
+    return [pool_auc(emb, ua, 10_000, seed, k if readout == 'csls' else 0) for seed in PAIRS]
 
 def report(name, emb):
     for ro in ('cos', 'csls'):
@@ -98,8 +94,8 @@ if exp == 'emb3':
         report(f'ArtistEmbedding {kw} ({time.time()-t:.0f}s) c+f', emb)
 if exp == 'fuse':
     emb = np.load(D+'emb3_48_0.8.npy')
-    def S_of(e, k):
-        S = e @ e.T; np.fill_diagonal(S, -np.inf); r = np.sort(S, 1)[:, -k:].mean(1); np.fill_diagonal(S, 1); return 2*S - r[:, None] - r[None, :]
+    def S_of(e, k):  # the CSLS scores of every pair, for fusing two of them
+        r = hubness(e, k); return 2 * e @ e.T - r[:, None] - r[None, :]
     def rep(name, S): a = [roc_auc_score(p.same, S[p.a.values, p.b.values]) for p in PAIRS.values()]; print(f'{name:55s} {np.mean(a):.4f} ± {np.std(a):.4f}', flush=True)
     for k in (5, 20, 50): rep(f'learnt csls k={k}', S_of(emb, k))
     w = unit(wccn(Zc, wa, Zu, 128, 0.05)); Sw = S_of(w, 10); Se = S_of(emb, 10)
@@ -111,11 +107,9 @@ if exp == 'valid':
     works = study_works('wikiart100').reset_index(drop=True); assert (works.filename.values == pd.read_csv(D+'w100.csv').filename.values).all()
     for seed in (42, 1):
         roles = holdout_artists(works, 20, seed=seed); tr = roles.role.values == 'train'; un = np.flatnonzero(roles.role.values == 'unseen')
-        pairs = [sample_pairs(works.artist.values[un], 10_000, s) for s in (42, 1, 2)]
         for kw in [dict(), dict(scale=32, dropout=0.7), dict(scale=48, dropout=0.8)]:
             e = ArtistEmbedding(widths, seed=seed, **kw).fit(Xc[tr], list(works.artist[tr]))
             emb = unit(e.embed(Xc[un]) + e.embed(Xf[un]))
-            S = emb @ emb.T; np.fill_diagonal(S, -np.inf); r = np.sort(S, 1)[:, -10:].mean(1); np.fill_diagonal(S, 1); C = 2*S - r[:, None] - r[None, :]
-            for name, M in (('cos', emb @ emb.T), ('csls', C)):
-                a = [roc_auc_score(p.same, M[p.a.values, p.b.values]) for p in pairs]
+            for name, k in (('cos', 0), ('csls', 10)):
+                a = [pool_auc(emb, works.artist.values[un], 10_000, s, k) for s in (42, 1, 2)]
                 print(f'valid seed {seed} {str(kw):40s} {name:5s} {np.mean(a):.4f}', flush=True)
