@@ -18,7 +18,7 @@ from fastcore.basics import patch
 from scipy.cluster.hierarchy import linkage, leaves_list
 from scipy.spatial.distance import squareform
 from sklearn.metrics import f1_score, precision_recall_fscore_support
-from .core import settings
+from .core import settings, fast_bf16
 from .files import save_model_file, load_model_file, UnsafeModelFile
 
 # %% ../notebooks/02c_heads.ipynb #c8c123f9
@@ -68,6 +68,7 @@ class HeadConfig:
     label_smoothing:float=0.1  # share of the target spread over the other classes
     bs:int=256                 # rows (views of works) per mini-batch
     seed:int=None              # `settings.seed` by default
+    bf16:bool=None             # train in bfloat16 autocast; by default where the CPU has native bf16 (`fast_bf16`)
 
 # %% ../notebooks/02c_heads.ipynb #a51a0331
 def _head_module(n_in:int, n_out:int, hidden:int, dropout:float)->nn.Sequential:
@@ -85,7 +86,7 @@ class FeatureHead:
                  config:HeadConfig=None,     # shape and training; `HeadConfig()` by default
                 ):
         self.vocab, self.widths, self.config = list(vocab), list(widths), config or HeadConfig()
-        self.history = []
+        self.history, self.precision = [], None  # `fit` sets `precision`: what it trained in, 'bf16' or 'fp32'
 
     def _encode(self, labels)->np.ndarray: return label_indices(labels, self.vocab)
 
@@ -119,7 +120,7 @@ def train_one_cycle(modules:list,       # the networks, put in training mode at 
                     after_epoch=None,    # `f(epoch, train_loss)`, called after each epoch (counted from 1)
                    )->list:              # the mean training loss of each epoch
     "AdamW with a one-cycle schedule over seeded mini-batches: the loop every artsig head trains with."
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True)  # one kernel per step: 2-3× faster on a CPU
     batches = int(np.ceil(n_rows/bs))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs*batches)
     rng, history = np.random.default_rng(seed), []
@@ -152,10 +153,14 @@ def fit(self:FeatureHead, train_views:list,  # one (n_train, n_features) array p
     y = self._encode(train_labels)
     X = np.concatenate(train_views); Y = np.tile(y, len(train_views))
     self.scaler = BlockScaler(self.widths).fit(X)
-    Xt, Yt = torch.from_numpy(self.scaler(X)), torch.from_numpy(Y)
+    self.precision = 'bf16' if (fast_bf16(torch.device('cpu')) if c.bf16 is None else c.bf16) else 'fp32'
+    bf16 = self.precision == 'bf16'  # the rows are kept in bf16 too: autocast would round each batch to it anyway
+    Xt, Yt = torch.from_numpy(self.scaler(X)).to(torch.bfloat16 if bf16 else torch.float32), torch.from_numpy(Y)
     self.model = _head_module(X.shape[1], len(self.vocab), c.hidden, c.dropout)
     yv = None if valid_views is None else self._encode(valid_labels)
-    def loss_of_batch(rows): return F.cross_entropy(self.model(Xt[rows]), Yt[rows], label_smoothing=c.label_smoothing)
+    def loss_of_batch(rows):
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16): logits = self.model(Xt[rows]).float()
+        return F.cross_entropy(logits, Yt[rows], label_smoothing=c.label_smoothing)
     def after_epoch(epoch, train_loss):
         self.history.append({'epoch': epoch, 'train_loss': train_loss} | _valid_record(self, valid_views, yv))
     train_one_cycle([self.model], self.model.parameters(), loss_of_batch, len(Xt), c.epochs, c.bs, c.lr, c.weight_decay,
@@ -185,14 +190,14 @@ def save(self:FeatureHead, path:Path, # file to write, usually `*.safetensors`
     tensors = {f'scaler.{k}': torch.from_numpy(np.asarray(getattr(self.scaler, k), dtype=np.float32)) for k in _SCALER}
     tensors |= {f'model.{k}': v for k, v in self.model.state_dict().items()}
     return save_model_file(path, tensors, {'format': 'artsig-feature-head-v2', 'vocab': self.vocab, 'widths': self.widths,
-                                           'config': vars(self.config), 'history': self.history, 'meta': meta})
+                                           'config': vars(self.config), 'precision': self.precision, 'history': self.history, 'meta': meta})
 
 # %% ../notebooks/02c_heads.ipynb #d0b11b0e
 @patch(cls_method=True)
 def _assembled(cls:FeatureHead, d:dict, scaler:dict, state_dict:dict):
     "A trained head from its description `d` (vocab, widths, config, history, meta), scaler arrays and weights."
     head = cls(d['vocab'], d['widths'], HeadConfig(**d['config']))
-    head.history, head.meta, head.scaler = d['history'], d.get('meta', {}), BlockScaler(d['widths'])
+    head.history, head.meta, head.scaler, head.precision = d['history'], d.get('meta', {}), BlockScaler(d['widths']), d.get('precision')
     for k in _SCALER: setattr(head.scaler, k, np.asarray(scaler[k], dtype=np.float32))
     head.model = _head_module(len(head.scaler.mean), len(head.vocab), head.config.hidden, head.config.dropout)
     head.model.load_state_dict(state_dict)

@@ -13,7 +13,7 @@ import torch
 from .files import write_text
 
 # %% ../notebooks/00c_records.ipynb #f3179599
-_SPEED_FLAGS = {'avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'avx512_fp16', 'amx_tile', 'amx_bf16', 'amx_int8'}
+_SPEED_FLAGS = {'avx2', 'fma', 'avx_vnni', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'avx512_fp16', 'amx_tile', 'amx_bf16', 'amx_int8'}
 
 def _cpu_model_and_flags()->dict:
     "The processor's model name and the flags that decide how fast bf16 and fp32 matmuls run (Linux only)."

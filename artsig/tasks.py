@@ -15,7 +15,7 @@ import matplotlib, matplotlib.pyplot as plt
 from fastcore.script import call_parse
 from .core import settings
 from .data import Collection, read_collection, wikiart100, split_random, study_works, task_split, study_accuracy, TASKS
-from .features import FeatureRecipe, readable_features, cached_rows, view_name, extractor
+from .features import FeatureRecipe, readable_features, cached_rows, caches_shared, view_name, extractor
 from .heads import (FeatureHead, HeadConfig, classification_metrics, per_class_table, plot_confusion,
                           plot_learning_curve, view_probs)
 from .records import save_run, new_run_folder, outputs_folder
@@ -82,7 +82,7 @@ def report_task(result:TaskResult, # from `train_task`
         folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
         fig.savefig(folder/'confusion.png', dpi=110); curve.savefig(folder/'learning_curve.png', dpi=110)
         table.to_csv(folder/'per_class.csv', index=False)
-        save_run(folder, result.metrics, task=task, recipe=result.recipe.describe(), head=vars(result.config),
+        save_run(folder, result.metrics, task=task, recipe=result.recipe.describe(), head=vars(result.config) | {'precision': result.head.precision},
                  durations=result.durations, n_train=int((~result.works.is_valid).sum()),
                  n_valid=int(result.works.is_valid.sum()), classes=len(result.head.vocab), **how)
     return table
@@ -155,12 +155,13 @@ def fastpath(tasks:str='genre style artist', # tasks to train, space-separated
     print(f'collection: {collection!r}'); print(f'reports go to {out}')
     print('extractors: ' + ', '.join(extractor(e).key for e in recipe.extractors))  # which precision each runs in here
     cached_at_start = cached_rows(recipe)
-    for task in tasks.split():
-        result = run_task(task, collection, recipe, out=out/task, keep_head=True,
-                          command=' '.join(['artsig-fastpath', *sys.argv[1:]]))
-        summary[task] = result.metrics
-        print(f"{task}: accuracy {result.metrics['accuracy']:.1%}, top-3 {result.metrics['top3_accuracy']:.1%}, "
-              f"macro-F1 {result.metrics['macro_f1']:.3f} ({result.durations})", flush=True)
+    with caches_shared():  # the tasks share their works: each shard is read once, not once per task
+        for task in tasks.split():
+            result = run_task(task, collection, recipe, out=out/task, keep_head=True,
+                              command=' '.join(['artsig-fastpath', *sys.argv[1:]]))
+            summary[task] = result.metrics
+            print(f"{task}: accuracy {result.metrics['accuracy']:.1%}, top-3 {result.metrics['top3_accuracy']:.1%}, "
+                  f"macro-F1 {result.metrics['macro_f1']:.3f} ({result.durations})", flush=True)
     total_s = time.time() - start
     print(f'all done in {total_s:.0f}s')
     save_run(out/'fastpath', summary, recipe=recipe.describe(), tasks=tasks, collection=collection.record(),
