@@ -54,9 +54,10 @@ def sample_pairs(artists,            # the artist of each work (positions index 
 
 # %% ../notebooks/07d_same_artist.ipynb #bb4970b8
 class ArtistEmbedding:
-    "Linear projection of feature blocks to unit vectors, trained as a cosine classifier over artists."
+    "A small MLP from feature blocks to unit vectors, trained as a cosine classifier over artists."
     def __init__(self, widths:list,        # width of each feature block (see `BlockScaler`)
                  dim:int=256,              # length of the embedding
+                 hidden:int=1024,          # width of the GELU layer before it; 0 projects the features linearly
                  scale:float=48.0,         # multiplies the cosines into logits: how sharp the classifier is
                  epochs:int=30,            # passes over the training works
                  lr:float=2e-3,            # peak learning rate of the one-cycle schedule
@@ -65,7 +66,7 @@ class ArtistEmbedding:
                  bs:int=256,               # works per mini-batch
                  seed:int=None,            # `settings.seed` by default
                 ):
-        store_attr('dim,scale,epochs,lr,weight_decay,dropout,bs')
+        store_attr('dim,hidden,scale,epochs,lr,weight_decay,dropout,bs')
         self.widths, self.seed = list(widths), settings.seed if seed is None else seed
 
     def _logits(self, x:torch.Tensor)->torch.Tensor:
@@ -80,7 +81,8 @@ class ArtistEmbedding:
         self.scaler = BlockScaler(self.widths).fit(X)
         vocab = sorted(set(artists)); y = torch.tensor([vocab.index(a) for a in artists])
         Xt = torch.from_numpy(self.scaler(X))
-        self.project = nn.Sequential(nn.Dropout(self.dropout), nn.Linear(X.shape[1], self.dim))
+        layers = [nn.Linear(X.shape[1], self.hidden), nn.GELU(), nn.Linear(self.hidden, self.dim)] if self.hidden else [nn.Linear(X.shape[1], self.dim)]
+        self.project = nn.Sequential(nn.Dropout(self.dropout), *layers)
         self.proxies = nn.Parameter(torch.randn(len(vocab), self.dim) * 0.01)
         def loss_of_batch(rows): return F.cross_entropy(self._logits(Xt[rows]), y[rows])
         self.history = train_one_cycle([self.project], [*self.project.parameters(), self.proxies], loss_of_batch,
@@ -115,8 +117,10 @@ def hubness(emb:np.ndarray, # unit-length embeddings of a pool of works
 def pair_scores(emb:np.ndarray,      # one unit-length embedding per work of the pool
                 pairs:pd.DataFrame,  # from `sample_pairs`: positions a and b
                 k:int=0,             # with k > 0, the cosine corrected for hubness (CSLS) over the pool's `k` nearest
+                centre:bool=False,   # first take the pool's mean out of every embedding (and make them unit length again)
                )->np.ndarray:        # one score per pair
     "Cosine similarity of each pair's two embeddings, or its hubness-corrected form `2 cos - r_a - r_b` (CSLS)."
+    if centre: emb = emb - emb.mean(0); emb = emb / np.linalg.norm(emb, axis=1, keepdims=True).clip(1e-9)
     cos = (emb[pairs.a.values] * emb[pairs.b.values]).sum(1)
     if not k: return cos
     r = hubness(emb, k)
@@ -137,13 +141,14 @@ def same_artist_auc(works:pd.DataFrame,   # works with `artist` and `role` (from
                     n_pairs:int=10_000,   # pairs per role, half positive
                     seed:int=None,        # draws the pairs; `settings.seed` by default
                     k:int=0,              # hubness correction over each role's pool (see `pair_scores`); plain cosine when 0
+                    centre:bool=False,    # centre each role's pool on its mean first (see `pair_scores`)
                    )->dict:               # ROC-AUC for seen, unseen and both pooled
     "ROC-AUC of pair scores for same-artist pairs among `seen` works, among `unseen` works, and pooled."
     scores, labels = {}, {}
     for role in ('seen', 'unseen'):
         idx = np.flatnonzero(works.role.values == role)
         pairs = sample_pairs(works.artist.values[idx], n_pairs, seed)
-        scores[role], labels[role] = pair_scores(emb[idx], pairs, k), pairs.same.values
+        scores[role], labels[role] = pair_scores(emb[idx], pairs, k, centre), pairs.same.values
     out = {role: float(roc_auc_score(labels[role], scores[role])) for role in scores}
     out['overall'] = float(roc_auc_score(np.r_[labels['seen'], labels['unseen']], np.r_[scores['seen'], scores['unseen']]))
     return out
@@ -154,10 +159,11 @@ def pool_auc(emb:np.ndarray,     # one embedding per work of a pool, e.g. a coll
              n_pairs:int=10_000, # pairs, half positive
              seed:int=None,      # draws the pairs; `settings.seed` by default
              k:int=0,            # hubness correction over the pool (see `pair_scores`); plain cosine when 0
+             centre:bool=False,  # centre the pool on its mean first (see `pair_scores`)
             )->float:            # ROC-AUC
     "ROC-AUC of pair scores for same-artist pairs drawn within one pool of works."
     pairs = sample_pairs(artists, n_pairs, seed)
-    return float(roc_auc_score(pairs.same.values, pair_scores(emb, pairs, k)))
+    return float(roc_auc_score(pairs.same.values, pair_scores(emb, pairs, k, centre)))
 
 # %% ../notebooks/07d_same_artist.ipynb #45df79fd
 def calibrate(scores:np.ndarray, # cosines of pairs with known answers (e.g. the `seen` pairs)

@@ -3,7 +3,9 @@ settings), each trained on wikiart100 only and scored on the same 3 x 10,000 pai
 wikiart100's held-out artists (the validation split they were chosen on).
 
     python bench/same_artist_features.py [FOLDER]            # once, about 4 minutes on 2 cores with a warm wikiart100 cache
-    python bench/same_artist_levers.py raw|white|emb|emb2|emb3|post|fuse|valid [FOLDER]
+    python bench/same_artist_levers.py raw|white|emb|emb2|emb3|post|fuse|valid|mlp [FOLDER]
+
+The experiments before `mlp` measured the linear projection (`hidden=0`), the default until 2026-12-03.
 """
 import os, tempfile
 import numpy as np, pandas as pd, json, time, sys, torch
@@ -19,13 +21,16 @@ Uc, Uf = np.load(D+'unseen_center.npy'), np.load(D+'unseen_flip.npy')
 wa, ua = pd.read_csv(D+'w100.csv').artist.values, pd.read_csv(D+'unseen.csv').artist.values
 PAIRS = {s: sample_pairs(ua, 10_000, s) for s in (42, 1, 2)}
 unit = lambda z: z / np.linalg.norm(z, axis=1, keepdims=True).clip(1e-9)
+centred = lambda z: unit(z - z.mean(0))  # the pool's mean direction removed: a classic hubness reduction
+LINEAR = dict(hidden=0)
 
 def aucs(emb, readout='cos', k=10):
     return [pool_auc(emb, ua, 10_000, seed, k if readout == 'csls' else 0) for seed in PAIRS]
 
-def report(name, emb):
-    for ro in ('cos', 'csls'):
-        a = aucs(emb, ro); print(f'{name:55s} {ro:5s} {np.mean(a):.4f} ± {np.std(a):.4f}', flush=True)
+def report(name, emb, readouts=('cos', 'csls')):
+    for ro in readouts:
+        a = aucs(centred(emb) if ro == 'centred csls' else emb, ro.split()[-1])
+        print(f'{name:55s} {ro:5s} {np.mean(a):.4f} ± {np.std(a):.4f}', flush=True)
 
 def blocks(z, keep):  # keep some blocks by index
     cuts = np.cumsum([0, *widths]); return np.concatenate([z[:, cuts[i]:cuts[i+1]] for i in keep], 1), [widths[i] for i in keep]
@@ -63,18 +68,18 @@ if exp in ('all', 'white'):
             report(f'WCCN {dim} shrink {sh}', unit(wccn(Zc, wa, Zu, dim, sh)))
 if exp in ('all', 'emb'):
     for kw in [dict(), dict(dim=512), dict(epochs=60), dict(scale=32), dict(dropout=0.5), dict(dim=512, epochs=60, dropout=0.5)]:
-        t = time.time(); e = ArtistEmbedding(widths, seed=42, **kw).fit(Xc, list(wa))
+        t = time.time(); e = ArtistEmbedding(widths, seed=42, **LINEAR, **kw).fit(Xc, list(wa))
         report(f'ArtistEmbedding {kw} ({time.time()-t:.0f}s)', e.embed(Uc))
         report(f'  ... center+flip', unit(e.embed(Uc) + e.embed(Uf)))
 if exp == 'emb2':
     for kw, both in [(dict(scale=32, dropout=0.5), False), (dict(scale=32, dropout=0.7), False), (dict(scale=32, dropout=0.5, weight_decay=0.1), False),
                      (dict(scale=32, dropout=0.5), True), (dict(scale=48, dropout=0.6), False)]:
         t = time.time()
-        e = ArtistEmbedding(widths, seed=42, **kw).fit(np.r_[Xc, Xf] if both else Xc, list(wa) * (2 if both else 1))
+        e = ArtistEmbedding(widths, seed=42, **LINEAR, **kw).fit(np.r_[Xc, Xf] if both else Xc, list(wa) * (2 if both else 1))
         report(f'ArtistEmbedding {kw}{" on both views" if both else ""} ({time.time()-t:.0f}s) c+f', unit(e.embed(Uc) + e.embed(Uf)))
 if exp == 'save':
     for s in (42, 1, 2):
-        e = ArtistEmbedding(widths, seed=s, scale=32, dropout=0.5).fit(Xc, list(wa))
+        e = ArtistEmbedding(widths, seed=s, scale=32, dropout=0.5, **LINEAR).fit(Xc, list(wa))
         np.save(D+f'emb_{s}.npy', unit(e.embed(Uc) + e.embed(Uf))); print('saved', s, flush=True)
 if exp == 'post':
     def dba(emb, k, alpha=3):
@@ -89,7 +94,7 @@ if exp == 'post':
                 report(f'{s} + DBA k={k} alpha={alpha}', dba(emb, k, alpha))
 if exp == 'emb3':
     for kw in [dict(scale=48, dropout=0.8), dict(scale=64, dropout=0.7)]:
-        t = time.time(); e = ArtistEmbedding(widths, seed=42, **kw).fit(Xc, list(wa))
+        t = time.time(); e = ArtistEmbedding(widths, seed=42, **LINEAR, **kw).fit(Xc, list(wa))
         emb = unit(e.embed(Uc) + e.embed(Uf)); np.save(D+f"emb3_{kw['scale']}_{kw['dropout']}.npy", emb)
         report(f'ArtistEmbedding {kw} ({time.time()-t:.0f}s) c+f', emb)
 if exp == 'fuse':
@@ -105,11 +110,16 @@ if exp == 'valid':
     from artsig.pairs import holdout_artists
     from artsig.data import study_works
     works = study_works('wikiart100').reset_index(drop=True); assert (works.filename.values == pd.read_csv(D+'w100.csv').filename.values).all()
+    variants = [dict(hidden=0), dict(hidden=512), dict(hidden=1024)]
     for seed in (42, 1):
         roles = holdout_artists(works, 20, seed=seed); tr = roles.role.values == 'train'; un = np.flatnonzero(roles.role.values == 'unseen')
-        for kw in [dict(), dict(scale=32, dropout=0.7), dict(scale=48, dropout=0.8)]:
-            e = ArtistEmbedding(widths, seed=seed, **kw).fit(Xc[tr], list(works.artist[tr]))
+        for kw in variants:
+            t = time.time(); e = ArtistEmbedding(widths, seed=seed, **kw).fit(Xc[tr], list(works.artist[tr]))
             emb = unit(e.embed(Xc[un]) + e.embed(Xf[un]))
-            for name, k in (('cos', 0), ('csls', 10)):
-                a = [pool_auc(emb, works.artist.values[un], 10_000, s, k) for s in (42, 1, 2)]
-                print(f'valid seed {seed} {str(kw):40s} {name:5s} {np.mean(a):.4f}', flush=True)
+            for name, k, z in (('cos', 0, emb), ('csls', 10, emb), ('centred csls', 10, centred(emb))):
+                a = [pool_auc(z, works.artist.values[un], 10_000, s, k) for s in (42, 1, 2)]
+                print(f'valid seed {seed} {str(kw):40s} {name:12s} {np.mean(a):.4f} ({time.time()-t:.0f}s)', flush=True)
+if exp == 'mlp':  # the test, once, for the settings chosen on `valid`
+    for kw in [dict(hidden=0), dict(hidden=1024)]:
+        t = time.time(); e = ArtistEmbedding(widths, seed=42, **kw).fit(Xc, list(wa))
+        report(f'ArtistEmbedding {kw} ({time.time()-t:.0f}s) c+f', e.embed_views({'c': Uc, 'f': Uf}), ('cos', 'csls', 'centred csls'))
