@@ -549,6 +549,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'artsig.pairs.ArtistEmbedding.embed_views': ( 'same_artist.html#artistembedding.embed_views',
                                                                             'artsig/pairs.py'),
                               'artsig.pairs.ArtistEmbedding.fit': ('same_artist.html#artistembedding.fit', 'artsig/pairs.py'),
+                              'artsig.pairs._unit': ('same_artist.html#_unit', 'artsig/pairs.py'),
                               'artsig.pairs.calibrate': ('same_artist.html#calibrate', 'artsig/pairs.py'),
                               'artsig.pairs.holdout_artists': ('same_artist.html#holdout_artists', 'artsig/pairs.py'),
                               'artsig.pairs.hubness': ('same_artist.html#hubness', 'artsig/pairs.py'),

@@ -89,6 +89,12 @@ class ArtistEmbedding:
                                        len(Xt), self.epochs, self.bs, self.lr, self.weight_decay, self.seed)
         return self
 
+# %% ../notebooks/07d_same_artist.ipynb #d19b52db
+def _unit(z:np.ndarray, # one vector per row
+         )->np.ndarray: # the same rows, each of length one (an all-zero row stays zero)
+    "Rows made unit length: every embedding and readout here compares directions only."
+    return z / np.linalg.norm(z, axis=1, keepdims=True).clip(1e-9)
+
 # %% ../notebooks/07d_same_artist.ipynb #4f63adb1
 @patch
 @torch.no_grad()
@@ -102,8 +108,7 @@ def embed(self:ArtistEmbedding, X:np.ndarray, # (n, sum(widths)) features of any
 def embed_views(self:ArtistEmbedding, views:dict, # {view name: (n, sum(widths)) features}, e.g. from `recipe_features`
                )->np.ndarray:                      # (n, dim), each row of length one
     "One embedding per work from all its views: the mean of the views' embeddings, made unit length again."
-    mean = sum(self.embed(x) for x in views.values())
-    return mean / np.linalg.norm(mean, axis=1, keepdims=True).clip(1e-9)
+    return _unit(sum(self.embed(x) for x in views.values()))
 
 # %% ../notebooks/07d_same_artist.ipynb #d5d4b742
 def hubness(emb:np.ndarray, # unit-length embeddings of a pool of works
@@ -120,7 +125,7 @@ def pair_scores(emb:np.ndarray,      # one unit-length embedding per work of the
                 centre:bool=False,   # first take the pool's mean out of every embedding (and make them unit length again)
                )->np.ndarray:        # one score per pair
     "Cosine similarity of each pair's two embeddings, or its hubness-corrected form `2 cos - r_a - r_b` (CSLS)."
-    if centre: emb = emb - emb.mean(0); emb = emb / np.linalg.norm(emb, axis=1, keepdims=True).clip(1e-9)
+    if centre: emb = _unit(emb - emb.mean(0))
     cos = (emb[pairs.a.values] * emb[pairs.b.values]).sum(1)
     if not k: return cos
     r = hubness(emb, k)
@@ -132,8 +137,7 @@ def raw_embedding(X:np.ndarray,      # (n, sum(widths)) features of the works
                   fit_on:np.ndarray,  # the rows to standardise on: the training works'
                  )->np.ndarray:       # (n, sum(widths)), each row of length one
     "The baseline: standardised feature blocks (fitted on `fit_on`), made unit length — no learning."
-    z = BlockScaler(widths).fit(fit_on)(X)
-    return z / np.linalg.norm(z, axis=1, keepdims=True).clip(1e-9)
+    return _unit(BlockScaler(widths).fit(fit_on)(X))
 
 # %% ../notebooks/07d_same_artist.ipynb #61b4b803
 def same_artist_auc(works:pd.DataFrame,   # works with `artist` and `role` (from `holdout_artists`)
