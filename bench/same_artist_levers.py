@@ -19,12 +19,13 @@ meta = json.load(open(D+'meta.json')); widths = meta['widths']
 Xc, Xf = np.load(D+'w100_center.npy'), np.load(D+'w100_flip.npy')
 Uc, Uf = np.load(D+'unseen_center.npy'), np.load(D+'unseen_flip.npy')
 wa, ua = pd.read_csv(D+'w100.csv').artist.values, pd.read_csv(D+'unseen.csv').artist.values
-PAIRS = {s: sample_pairs(ua, 10_000, s) for s in (42, 1, 2)}
+PAIR_SEEDS = (42, 1, 2)  # the draws of 10,000 pairs every AUC here is averaged over
+PAIRS = {s: sample_pairs(ua, 10_000, s) for s in PAIR_SEEDS}
 unit = lambda z: z / np.linalg.norm(z, axis=1, keepdims=True).clip(1e-9)
 LINEAR = dict(hidden=0)
 
 def aucs(emb, readout='cos', k=10):  # readout: 'cos', 'csls', or 'centred csls' (the pool's mean taken out first)
-    return [pool_auc(emb, ua, 10_000, seed, 0 if readout == 'cos' else k, centre=readout == 'centred csls') for seed in PAIRS]
+    return [pool_auc(emb, ua, 10_000, seed, 0 if readout == 'cos' else k, centre=readout == 'centred csls') for seed in PAIR_SEEDS]
 
 def report(name, emb, readouts=('cos', 'csls')):
     for ro in readouts:
@@ -116,7 +117,7 @@ if exp == 'valid':
             t = time.time(); e = ArtistEmbedding(widths, seed=seed, **kw).fit(Xc[tr], list(works.artist[tr]))
             emb = unit(e.embed(Xc[un]) + e.embed(Xf[un]))
             for name, k, centre in (('cos', 0, False), ('csls', 10, False), ('centred csls', 10, True)):
-                a = [pool_auc(emb, works.artist.values[un], 10_000, s, k, centre) for s in (42, 1, 2)]
+                a = [pool_auc(emb, works.artist.values[un], 10_000, s, k, centre) for s in PAIR_SEEDS]
                 print(f'valid seed {seed} {str(kw):40s} {name:12s} {np.mean(a):.4f} ({time.time()-t:.0f}s)', flush=True)
 if exp == 'mlp':  # the test, once, for the settings chosen on `valid`
     for kw in [dict(hidden=0), dict(hidden=1024)]:
