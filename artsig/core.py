@@ -73,13 +73,14 @@ def fast_bf16(device:torch.device, # where the arithmetic runs
 # %% ../notebooks/00_core.ipynb #9d0b7af0
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # `mallopt`'s parameter numbers, from glibc's malloc.h
 
-def keep_freed_memory(limit:int=2**30, # bytes: blocks up to this size come from the heap, which keeps this much free before shrinking
-                     )->bool:          # whether the C library took the settings (glibc does; macOS, Windows and musl do not)
-    "Have the C library keep freed memory for reuse rather than hand it back to the system after every batch."
+def keep_freed_memory(largest:int=2**30, # bytes: blocks up to this size come from the heap and are reused; larger ones are mapped and handed back
+                      kept:int=2**30,    # bytes of free memory the heap keeps at its top before it shrinks
+                     )->bool:            # whether the C library took the settings (glibc does; macOS, Windows and musl do not)
+    "Have the C library keep freed batch-sized memory for reuse rather than hand it back to the system after every batch."
     libc = ctypes.util.find_library('c')
     mallopt = getattr(ctypes.CDLL(libc), 'mallopt', None) if libc else None
     if mallopt is None: return False
-    return bool(mallopt(_M_TRIM_THRESHOLD, ctypes.c_int(limit))) and bool(mallopt(_M_MMAP_THRESHOLD, ctypes.c_int(limit)))
+    return bool(mallopt(_M_TRIM_THRESHOLD, ctypes.c_int(kept))) and bool(mallopt(_M_MMAP_THRESHOLD, ctypes.c_int(largest)))
 
 # %% ../notebooks/00_core.ipynb #980cfa3c
 class Backbone(nn.Module):
