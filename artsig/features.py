@@ -454,7 +454,8 @@ def compute_feature_sets(paths:list,     # image files
     todo = [b for b in batches if any(k not in c for c in caches for k in b)]
     if progress and todo:
         lacking = ', '.join(f'{e.key} {view_name(v)}' for (e, v, _), c in zip(jobs, caches) if any(k not in c for b in todo for k in b))
-        print(f'{sum(map(len, todo))} of {len(unique)} images to compute for {lacking}')
+        n_lacking = sum(any(k not in c for c in caches) for b in todo for k in b)  # a batch computes only what it lacks
+        print(f'{n_lacking} of {len(unique)} images to compute for {lacking}')
     for n, batch in enumerate(progress_bar(todo) if progress and todo else todo):
         try:
             with FileLock(root/'.lock'): failures += _compute_batch(batch, first_path, jobs, caches)
