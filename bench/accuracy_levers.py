@@ -12,22 +12,21 @@ fills it); `extractor_keys` in the record says which.
 """
 import argparse, time
 from pathlib import Path
-import numpy as np, torch
+import numpy as np, pandas as pd, torch
 from artsig.core import settings
 from artsig.data import split_random, study_works, task_frame
 from artsig.features import FeatureRecipe, extractor, readable_features
 from artsig.heads import FeatureHead, HeadConfig, label_indices
 from artsig.records import save_run
+from artsig.similarity import WorkIndex
 
 KS, TEMPERATURES, WEIGHTS = (5, 10, 20, 40), (0.02, 0.05, 0.1), np.round(np.arange(0, 1.01, 0.1), 1)
 
-def unit_rows(x:np.ndarray)->torch.Tensor: return torch.nn.functional.normalize(torch.from_numpy(x), dim=1)
-
 def neighbours(head:FeatureHead, train:list, query:list, k:int=max(KS))->tuple:
     "Cosines and indices of each query view's `k` nearest training rows (center views), in the head's scaled space."
-    bank = unit_rows(head.scaler(train[0]))
-    out = [torch.topk(unit_rows(head.scaler(q)) @ bank.T, k, dim=1) for q in query]
-    return torch.stack([o.values for o in out]), torch.stack([o.indices for o in out])  # (n_views, n, k) each
+    index = WorkIndex(head.scaler(train[0]), pd.DataFrame(index=range(len(train[0]))))  # exact: faiss inner product of unit rows
+    out = [index.search(head.scaler(q), k) for q in query]
+    return tuple(torch.from_numpy(np.stack(part)) for part in zip(*out))  # cosines, indices: (n_views, n, k) each
 
 def knn_probs(near:tuple, y_train:np.ndarray, n_classes:int, k:int, temperature:float)->np.ndarray:
     "Class probabilities from the `k` nearest training works, weighted by the softmax of cosine / temperature, averaged over views."

@@ -5,7 +5,7 @@ next batch (today's default on a CPU) and with glibc's own behaviour (freed bloc
 
 Each variant runs in its own process, since the setting holds for a whole process; the two take turns `--rounds` times
 and each one's best round is kept (another process on the machine slows whichever round it overlaps). A round builds
-the recipe's extractors, warms them up on one batch, then times `compute_feature_sets` on the bench's speed sample
+the recipe's extractors, warms them up on one batch, then times `recipe_features` on the bench's speed sample
 (read, hash, decode, cut, networks) into a fresh temporary cache.
 """
 import argparse, json, subprocess, sys, tempfile, time
@@ -15,16 +15,16 @@ def one_round(variant:str, n:int)->dict:
     "Images/s and peak memory of one extraction in this process, with freed memory kept ('kept') or returned ('returned')."
     import artsig.features as features
     from artsig.bench import peak_rss_mb, speed_sample
+    from artsig.core import settings
     from artsig.data import study_works
     if variant == 'returned': features.keep_freed_memory = lambda *a, **k: False  # before any extractor is built
-    recipe = features.FeatureRecipe()
-    jobs = list(dict.fromkeys((e, recipe.sees(e, v)) for v in recipe.views for e in recipe.extractors))
-    jobs = [(features.extractor(e), v, e.size) for e, v in jobs]
-    paths = speed_sample(study_works(), n + 32)
-    with tempfile.TemporaryDirectory() as warm, tempfile.TemporaryDirectory() as cold:
-        features.compute_feature_sets(paths[:32], jobs, cache_root=Path(warm), progress=False)
+    recipe, paths = features.FeatureRecipe(), speed_sample(study_works(), n + 32)
+    for e in recipe.extractors: features.extractor(e)  # built (and any weights converted) in the real cache
+    with tempfile.TemporaryDirectory() as tmp:
+        settings.cache = Path(tmp)  # an empty feature cache for this round; the first 32 images warm up
+        features.recipe_features(paths[:32], recipe, progress=False)
         start = time.perf_counter()
-        features.compute_feature_sets(paths[32:], jobs, cache_root=Path(cold), progress=False)
+        features.recipe_features(paths[32:], recipe, progress=False)
         seconds = time.perf_counter() - start
     return {'variant': variant, 'images': len(paths) - 32, 'seconds': round(seconds, 2),
             'images_per_s': round((len(paths) - 32) / seconds, 2), 'peak_rss_mb': round(peak_rss_mb()), 'recipe': recipe.describe()}
