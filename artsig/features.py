@@ -451,11 +451,11 @@ def compute_feature_sets(paths:list,     # image files
     unique = list(dict.fromkeys(k for k in keys if k))
     first_path = {k: p for k, p in zip(reversed(keys), reversed(paths)) if k}
     batches = [unique[i:i+bs] for i in range(0, len(unique), bs)]
-    todo = [b for b in batches if any(k not in c for c in caches for k in b)]
+    missing = {k for k in unique if any(k not in c for c in caches)}  # the images some cache lacks: only these are computed
+    todo = [b for b in batches if not missing.isdisjoint(b)]
     if progress and todo:
-        lacking = ', '.join(f'{e.key} {view_name(v)}' for (e, v, _), c in zip(jobs, caches) if any(k not in c for b in todo for k in b))
-        n_lacking = sum(any(k not in c for c in caches) for b in todo for k in b)  # a batch computes only what it lacks
-        print(f'{n_lacking} of {len(unique)} images to compute for {lacking}')
+        lacking = ', '.join(f'{e.key} {view_name(v)}' for (e, v, _), c in zip(jobs, caches) if any(k not in c for k in missing))
+        print(f'{len(missing)} of {len(unique)} images to compute for {lacking}')
     for n, batch in enumerate(progress_bar(todo) if progress and todo else todo):
         try:
             with FileLock(root/'.lock'): failures += _compute_batch(batch, first_path, jobs, caches)
